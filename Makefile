@@ -1,0 +1,35 @@
+# One command to install and run, one to install and test. Needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SCENARIO ?= scenarios/logistics.toml
+
+.PHONY: install run test lint format clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version 2>&1))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the simulator with its test tools
+
+run: $(STAMP)  ## simulate the logistics scenario and write reports/logistics/
+	$(BIN)/simulate $(SCENARIO)
+
+test: $(STAMP)  ## run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:  ## remove the virtualenv and generated reports
+	rm -rf $(VENV) reports/*/ .pytest_cache .hypothesis

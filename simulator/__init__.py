@@ -1,0 +1,79 @@
+"""Monte Carlo risk simulator for LLM hosting decisions.
+
+>>> from simulator import load_scenario, run
+>>> result = run(load_scenario("scenarios/logistics.toml"), paths=10_000, seed=1)
+>>> 0 <= result.versus["self_hosted"].p_cheaper <= 1
+True
+
+Names are imported on first use, so ``simulate --help`` does not pay for NumPy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import ScenarioError, SimulationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .analysis import SimulationResult
+    from .scenario import Scenario
+
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "SimulationError",
+    "SimulationResult",
+    "load_scenario",
+    "parse_scenario",
+    "run",
+    "__version__",
+]
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Scenario": "scenario",
+    "load_scenario": "scenario",
+    "parse_scenario": "scenario",
+    "SimulationResult": "analysis",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+
+
+def run(
+    scenario: Scenario,
+    *,
+    paths: int | None = None,
+    seed: int | None = None,
+    chunk_size: int | None = None,
+    progress=None,
+) -> SimulationResult:
+    """Simulate ``scenario`` and summarize it.
+
+    Parameters
+    ----------
+    scenario
+        From :func:`load_scenario` or :func:`parse_scenario`.
+    paths, seed
+        Override the scenario's own values.
+    chunk_size
+        Paths costed together; memory only, never results.
+    progress
+        Optional ``progress(done, total)`` callback.
+
+    Returns
+    -------
+    SimulationResult
+    """
+    from .analysis import summarize
+    from .engine import simulate
+
+    return summarize(
+        simulate(scenario, paths=paths, seed=seed, chunk_size=chunk_size, progress=progress)
+    )

@@ -1,0 +1,111 @@
+"""The ``simulate`` command: parse, call the library, format. Nothing else.
+
+Every error the user can cause surfaces as one line on standard error and exit
+status 2; an unexpected failure exits 1. Heavy imports happen inside the command so
+``simulate --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ScenarioError, SimulationError
+
+__all__ = ["main", "simulate"]
+
+
+class _Command(click.Command):
+    """Translates the library's errors into messages and exit statuses, in one place."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (ScenarioError, SimulationError) as err:
+            click.echo(f"simulate: error: {err}", err=True)
+            ctx.exit(2)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as err:
+            if os.environ.get("SIMULATOR_DEBUG"):
+                raise
+            click.echo(
+                f"simulate: unexpected failure: {type(err).__name__}: {err} "
+                "(set SIMULATOR_DEBUG=1 for a traceback)",
+                err=True,
+            )
+            ctx.exit(1)
+
+
+@click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("scenario", metavar="SCENARIO.toml")
+@click.option("--paths", type=click.IntRange(min=1), help="Number of simulated paths.")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (0 is a seed).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary JSON, nothing else.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Report folder (default reports/<scenario stem>/).",
+)
+@click.option("--no-report", is_flag=True, help="Write no report files.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override one scenario value (dotted key, TOML value); repeatable.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    help="Paths costed at once (memory only; results never change).",
+)
+@click.option("--quiet", is_flag=True, help="No notes on standard error.")
+@click.version_option(__version__, prog_name="simulate")
+def simulate(scenario, paths, seed, as_json, out, no_report, overrides, chunk_size, quiet):
+    """Simulate the hosting options of SCENARIO.toml and report the risk.
+
+    Prints, per option, the 5th, 50th and 95th percentile of total cost over the
+    horizon, the probability of being cheaper than the baseline and of being the
+    cheapest, and the median break-even month; writes summary.json and report.md
+    to reports/<scenario stem>/.
+
+    \b
+    Examples:
+      simulate scenarios/logistics.toml
+      simulate scenarios/logistics.toml --paths 20000 --seed 0 --json
+      simulate scenarios/logistics.toml --set workload.volume_realization=0.5
+    """
+    from . import load_scenario, run
+    from .formatting import COLUMNS, summary_rows, text_table
+    from .report import summary_json, write_report
+
+    loaded = load_scenario(scenario, overrides)
+    result = run(loaded, paths=paths, seed=seed, chunk_size=chunk_size)
+    elapsed = result.paths.elapsed_s
+
+    if as_json:
+        click.echo(summary_json(result), nl=False)
+    else:
+        click.echo(f"{loaded.name}: {result.paths.paths:,} paths, {loaded.horizon_months} months")
+        click.echo(text_table(COLUMNS, summary_rows(result)))
+    if not no_report:
+        folder = out or Path("reports") / Path(scenario).stem
+        write_report(result, folder, elapsed_s=elapsed)
+        if not quiet:
+            click.echo(f"Report: {folder}/ ({elapsed:.1f} s)", err=True)
+    elif not quiet:
+        click.echo(f"Simulated in {elapsed:.1f} s", err=True)
+
+
+def main() -> None:
+    """Console entry point."""
+    simulate(prog_name="simulate")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

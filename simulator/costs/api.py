@@ -1,0 +1,37 @@
+"""Per-token APIs: frontier closed models, or open-weight models hosted by a provider."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..batch import Batch
+from ..scenario import Option
+
+__all__ = ["monthly_costs", "traffic_cost"]
+
+
+def traffic_cost(option: Option, batch: Batch, volume: np.ndarray) -> np.ndarray:
+    """Token charges for ``volume`` requests a month, with the price trend applied.
+
+    ``V_t * (in_tok * in_price + out_tok * out_price) / 1e6 * (1 + annual_price_change)**(t/12)``
+    """
+    in_tokens = batch.value("workload.input_tokens_per_request")
+    out_tokens = batch.value("workload.output_tokens_per_request")
+    in_price = batch.option_value(option, "input_price_per_mtok")
+    out_price = batch.option_value(option, "output_price_per_mtok")
+    trend = np.power(1.0 + batch.option_value(option, "annual_price_change"), batch.months / 12)
+    per_request = (in_tokens * in_price + out_tokens * out_price) / 1e6
+    return volume * (per_request * trend)
+
+
+def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str, np.ndarray]:
+    """Monthly cost of an ``api`` option: traffic, fixed fee and downtime.
+
+    ``cost_t = traffic_t + monthly_fee + (1 - uptime) * hours_per_month * downtime_cost_per_hour``
+    """
+    downtime_hours = (1.0 - batch.option_value(option, "uptime")) * batch.scenario.hours_per_month
+    return {
+        "traffic": traffic_cost(option, batch, volume),
+        "fees": batch.full(batch.option_value(option, "monthly_fee")),
+        "downtime": batch.full(downtime_hours * batch.value("business.downtime_cost_per_hour")),
+    }

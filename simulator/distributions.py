@@ -1,0 +1,411 @@
+"""The distribution families a scenario can name, each sampled through its inverse CDF.
+
+Every family maps uniforms in (0, 1) to values, so plain Monte Carlo, Latin hypercube,
+Sobol points and rank-correlated inputs all share one sampling path.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import stats
+
+from .errors import ScenarioError, unknown
+
+__all__ = [
+    "Distribution",
+    "Fixed",
+    "Uniform",
+    "Triangular",
+    "Pert",
+    "Normal",
+    "Lognormal",
+    "Choice",
+    "Empirical",
+    "FAMILIES",
+    "parse_distribution",
+]
+
+_Z95 = stats.norm.ppf(0.95)
+
+
+def _number(table: dict, name: str, key: str) -> float:
+    if name not in table:
+        raise ScenarioError(f"missing '{name}'", key=key)
+    value = table[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ScenarioError(f"'{name}' must be a number, got {value!r}", key=key)
+    if not math.isfinite(value):
+        raise ScenarioError(f"'{name}' must be finite, got {value!r}", key=key)
+    return float(value)
+
+
+def _numbers(table: dict, name: str, key: str) -> tuple[float, ...]:
+    if name not in table:
+        raise ScenarioError(f"missing '{name}'", key=key)
+    values = table[name]
+    if not isinstance(values, list) or not values:
+        raise ScenarioError(f"'{name}' must be a non-empty list of numbers", key=key)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ScenarioError(f"'{name}' must hold finite numbers only, got {v!r}", key=key)
+    return tuple(float(v) for v in values)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Base of every family: an inverse CDF over uniforms, with its support."""
+
+    keys: ClassVar[tuple[str, ...]] = ()
+    optional: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def is_fixed(self) -> bool:
+        """True when every draw is the same value."""
+        lo, hi = self.support()
+        return lo == hi
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Map uniforms ``u`` in (0, 1) to values of this distribution."""
+        raise NotImplementedError
+
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest value a draw can take (may be infinite)."""
+        raise NotImplementedError
+
+    def mass_outside(self, low: float, high: float) -> float:
+        """Probability of a draw below ``low`` or above ``high``."""
+        lo, hi = self.support()
+        return 0.0 if lo >= low and hi <= high else 1.0
+
+    def describe(self) -> str:
+        """A short human description, for reports."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Fixed(Distribution):
+    """A constant."""
+
+    value: float
+    keys: ClassVar = ("value",)
+
+    def ppf(self, u):
+        return np.full(np.shape(u), self.value)
+
+    def support(self):
+        return (self.value, self.value)
+
+    def describe(self):
+        return f"{self.value:g}"
+
+
+@dataclass(frozen=True)
+class Uniform(Distribution):
+    """Uniform on [low, high]."""
+
+    low: float
+    high: float
+    keys: ClassVar = ("low", "high")
+
+    def __post_init__(self):
+        if not self.low <= self.high:
+            raise ScenarioError(f"uniform needs low <= high, got low={self.low}, high={self.high}")
+
+    def ppf(self, u):
+        return self.low + np.asarray(u) * (self.high - self.low)
+
+    def support(self):
+        return (self.low, self.high)
+
+    def describe(self):
+        return f"uniform({self.low:g}, {self.high:g})"
+
+
+@dataclass(frozen=True)
+class Triangular(Distribution):
+    """Triangular with the given low, mode and high."""
+
+    low: float
+    mode: float
+    high: float
+    keys: ClassVar = ("low", "mode", "high")
+
+    def __post_init__(self):
+        if not self.low <= self.mode <= self.high:
+            raise ScenarioError(
+                "triangular needs low <= mode <= high, got "
+                f"low={self.low}, mode={self.mode}, high={self.high}"
+            )
+
+    def ppf(self, u):
+        u = np.asarray(u, dtype=float)
+        width = self.high - self.low
+        if width == 0:
+            return np.full(u.shape, self.low)
+        c = (self.mode - self.low) / width
+        return stats.triang.ppf(u, c, loc=self.low, scale=width)
+
+    def support(self):
+        return (self.low, self.high)
+
+    def describe(self):
+        return f"triangular({self.low:g}, {self.mode:g}, {self.high:g})"
+
+
+@dataclass(frozen=True)
+class Pert(Distribution):
+    """Beta-PERT (shape 4) with the given low, mode and high."""
+
+    low: float
+    mode: float
+    high: float
+    keys: ClassVar = ("low", "mode", "high")
+
+    def __post_init__(self):
+        if not self.low <= self.mode <= self.high:
+            raise ScenarioError(
+                "pert needs low <= mode <= high, got "
+                f"low={self.low}, mode={self.mode}, high={self.high}"
+            )
+
+    def ppf(self, u):
+        u = np.asarray(u, dtype=float)
+        width = self.high - self.low
+        if width == 0:
+            return np.full(u.shape, self.low)
+        alpha = 1 + 4 * (self.mode - self.low) / width
+        beta = 1 + 4 * (self.high - self.mode) / width
+        return self.low + width * stats.beta.ppf(u, alpha, beta)
+
+    def support(self):
+        return (self.low, self.high)
+
+    def describe(self):
+        return f"pert({self.low:g}, {self.mode:g}, {self.high:g})"
+
+
+@dataclass(frozen=True)
+class Normal(Distribution):
+    """Normal, truncated to [low, high] when either bound is given."""
+
+    mean: float
+    sd: float
+    low: float = -math.inf
+    high: float = math.inf
+    keys: ClassVar = ("mean", "sd")
+    optional: ClassVar = ("low", "high")
+
+    def __post_init__(self):
+        if self.sd < 0:
+            raise ScenarioError(f"normal needs sd >= 0, got sd={self.sd}")
+        if not self.low < self.high:
+            raise ScenarioError(f"normal needs low < high, got low={self.low}, high={self.high}")
+        if self.sd == 0 and not self.low <= self.mean <= self.high:
+            raise ScenarioError(f"normal with sd=0 needs low <= mean <= high, got mean={self.mean}")
+        if self.sd > 0 and self._cdf(self.high) - self._cdf(self.low) <= 0:
+            raise ScenarioError(
+                f"normal truncated to [{self.low:g}, {self.high:g}] holds no probability "
+                f"(mean={self.mean:g}, sd={self.sd:g})"
+            )
+
+    def _cdf(self, x: float) -> float:
+        return float(stats.norm.cdf(x, self.mean, self.sd))
+
+    def ppf(self, u):
+        u = np.asarray(u, dtype=float)
+        if self.sd == 0:
+            return np.full(u.shape, self.mean)
+        if math.isinf(self.low) and math.isinf(self.high):
+            return stats.norm.ppf(u, self.mean, self.sd)
+        a = (self.low - self.mean) / self.sd
+        b = (self.high - self.mean) / self.sd
+        return stats.truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd)
+
+    def support(self):
+        if self.sd == 0:
+            return (self.mean, self.mean)
+        return (self.low, self.high)
+
+    def mass_outside(self, low, high):
+        if self.sd == 0:
+            return 0.0 if low <= self.mean <= high else 1.0
+        inside = self._cdf(min(high, self.high)) - self._cdf(max(low, self.low))
+        return 1.0 - max(inside, 0.0) / (self._cdf(self.high) - self._cdf(self.low))
+
+    def truncated(self, low: float, high: float) -> Normal:
+        """The same normal additionally truncated to [low, high]."""
+        return Normal(self.mean, self.sd, max(low, self.low), min(high, self.high))
+
+    def describe(self):
+        bounds = ""
+        if not (math.isinf(self.low) and math.isinf(self.high)):
+            bounds = f" in [{self.low:g}, {self.high:g}]"
+        return f"normal(mean {self.mean:g}, sd {self.sd:g}){bounds}"
+
+
+@dataclass(frozen=True)
+class Lognormal(Distribution):
+    """Lognormal given by its 5th and 95th percentiles (a 90% interval)."""
+
+    p5: float
+    p95: float
+    keys: ClassVar = ("p5", "p95")
+
+    def __post_init__(self):
+        if not 0 < self.p5 <= self.p95:
+            raise ScenarioError(f"lognormal needs 0 < p5 <= p95, got p5={self.p5}, p95={self.p95}")
+
+    @property
+    def mu(self) -> float:
+        """Mean of the log."""
+        return (math.log(self.p5) + math.log(self.p95)) / 2
+
+    @property
+    def sigma(self) -> float:
+        """Standard deviation of the log."""
+        return (math.log(self.p95) - math.log(self.p5)) / (2 * _Z95)
+
+    def ppf(self, u):
+        u = np.asarray(u, dtype=float)
+        return np.exp(self.mu + self.sigma * stats.norm.ppf(u))
+
+    def support(self):
+        if self.p5 == self.p95:
+            return (self.p5, self.p5)
+        return (0.0, math.inf)
+
+    def mass_outside(self, low, high):
+        if self.p5 == self.p95:
+            return 0.0 if low <= self.p5 <= high else 1.0
+        dist = stats.lognorm(self.sigma, scale=math.exp(self.mu))
+        return float(dist.cdf(low) + dist.sf(high)) if low > 0 else float(dist.sf(high))
+
+    def describe(self):
+        return f"lognormal(p5 {self.p5:g}, p95 {self.p95:g})"
+
+
+@dataclass(frozen=True)
+class Choice(Distribution):
+    """A discrete choice among ``values`` with optional ``weights``."""
+
+    values: tuple[float, ...]
+    weights: tuple[float, ...] | None = None
+    keys: ClassVar = ("values",)
+    optional: ClassVar = ("weights",)
+
+    def __post_init__(self):
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ScenarioError(
+                    f"choice needs one weight per value: {len(self.values)} values, "
+                    f"{len(self.weights)} weights"
+                )
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ScenarioError("choice weights must be >= 0 with a positive sum")
+
+    def _cumulative(self) -> np.ndarray:
+        w = np.ones(len(self.values)) if self.weights is None else np.array(self.weights)
+        cum = np.cumsum(w / w.sum())
+        cum[-1] = 1.0
+        return cum
+
+    def ppf(self, u):
+        index = np.searchsorted(self._cumulative(), np.asarray(u), side="right")
+        return np.asarray(self.values)[np.minimum(index, len(self.values) - 1)]
+
+    def support(self):
+        live = [
+            v
+            for v, w in zip(self.values, self.weights or [1] * len(self.values), strict=True)
+            if w > 0
+        ]
+        return (min(live), max(live))
+
+    def mass_outside(self, low, high):
+        w = np.ones(len(self.values)) if self.weights is None else np.array(self.weights)
+        v = np.array(self.values)
+        return float(w[(v < low) | (v > high)].sum() / w.sum())
+
+    def describe(self):
+        values = ", ".join(f"{v:g}" for v in self.values)
+        if self.weights is None:
+            return f"choice({values})"
+        return f"choice({values}; weights {', '.join(f'{w:g}' for w in self.weights)})"
+
+
+@dataclass(frozen=True)
+class Empirical(Choice):
+    """Resampling of observed values, each equally likely."""
+
+    keys: ClassVar = ("values",)
+    optional: ClassVar = ()
+
+    def describe(self):
+        return f"empirical({len(self.values)} observations)"
+
+
+FAMILIES: dict[str, type[Distribution]] = {
+    "fixed": Fixed,
+    "uniform": Uniform,
+    "triangular": Triangular,
+    "pert": Pert,
+    "normal": Normal,
+    "lognormal": Lognormal,
+    "choice": Choice,
+    "empirical": Empirical,
+}
+
+
+def parse_distribution(value: Any, key: str) -> Distribution:
+    """Turn a scenario value (a number or a ``{dist = ...}`` table) into a distribution.
+
+    Parameters
+    ----------
+    value
+        A bare number, or a table naming ``dist`` and that family's keys.
+    key
+        The dotted key path, for error messages.
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown family, a missing or unknown key, or inconsistent parameters.
+    """
+    if isinstance(value, bool):
+        raise ScenarioError(f"must be a number or a distribution table, got {value!r}", key=key)
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ScenarioError(f"must be finite, got {value!r}", key=key)
+        return Fixed(float(value))
+    if not isinstance(value, dict):
+        raise ScenarioError(
+            f"must be a number or a distribution table such as "
+            f'{{dist = "uniform", low = 1, high = 2}}, got {value!r}',
+            key=key,
+        )
+    if "dist" not in value:
+        raise ScenarioError(
+            f"a distribution table needs 'dist', one of: {', '.join(FAMILIES)}", key=key
+        )
+    name = value["dist"]
+    if name not in FAMILIES:
+        raise ScenarioError(unknown(name, "a distribution", FAMILIES), key=key)
+    family = FAMILIES[name]
+    allowed = ("dist", *family.keys, *family.optional)
+    for extra in value:
+        if extra not in allowed:
+            raise ScenarioError(unknown(extra, f"a key of a {name} distribution", allowed), key=key)
+    try:
+        if family in (Choice, Empirical):
+            values = _numbers(value, "values", key)
+            weights = _numbers(value, "weights", key) if "weights" in value else None
+            return Empirical(values) if family is Empirical else Choice(values, weights)
+        params = {k: _number(value, k, key) for k in family.keys}
+        params.update({k: _number(value, k, key) for k in family.optional if k in value})
+        return family(**params)
+    except ScenarioError as err:
+        raise ScenarioError(err.message, key=key) from None

@@ -1,0 +1,56 @@
+"""The project's own exception types.
+
+Every error a user can cause is a :class:`ScenarioError`; the CLI turns it into one
+line and exit status 2 in exactly one place.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["ScenarioError", "SimulationError", "unknown"]
+
+
+class ScenarioError(ValueError):
+    """A scenario, override or command-line value the simulator cannot accept.
+
+    Parameters
+    ----------
+    message
+        What is wrong and what is allowed.
+    key
+        Dotted key path inside the scenario (``options.api.uptime``), if any.
+    file
+        The scenario file (or other source, such as ``--set``), if known.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, file: str | None = None):
+        self.message = message
+        self.key = key
+        self.file = file
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ": ".join(part for part in (self.file, self.key) if part)
+        return f"{where}: {self.message}" if where else self.message
+
+    def with_file(self, file: str) -> ScenarioError:
+        """Return the same error attributed to ``file`` (kept if already set)."""
+        return ScenarioError(self.message, key=self.key, file=self.file or file)
+
+
+class SimulationError(RuntimeError):
+    """A run that cannot be carried out (for example, a request the machine cannot hold)."""
+
+
+def unknown(word: str, what: str, choices: Iterable[str]) -> str:
+    """Message for a name that is not one of ``choices``, suggesting the nearest.
+
+    >>> unknown("gama", "a distribution", ["gamma", "normal"])
+    "'gama' is not a distribution; did you mean 'gamma'? Expected one of: gamma, normal"
+    """
+    choices = list(choices)
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? Expected" if close else "expected"
+    return f"'{word}' is not {what}; {hint} one of: {', '.join(choices) or '(none)'}"

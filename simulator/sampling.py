@@ -1,0 +1,128 @@
+"""Random numbers for the engine: per-block streams, input draws and the copula.
+
+Every random number depends only on (seed entropy, block index, stream name), so a
+run's results depend on the scenario, seed and path count alone: not on how paths are
+batched, which worker runs a block, or which other inputs the scenario declares.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from scipy import stats
+
+from .scenario import Correlation, Scenario
+
+__all__ = [
+    "BLOCK_SIZE",
+    "Block",
+    "Streams",
+    "copula_matrix",
+    "plan_blocks",
+    "sample_inputs",
+]
+
+BLOCK_SIZE = 4096
+"""Paths per block: the unit of seeding. Fixed, so results never depend on batching."""
+
+# Added to generator output in [0, 1) so no uniform is exactly 0: every inverse CDF
+# stays finite. The largest output, 1 - 2**-53, plus this stays below 1.
+_HALF_ULP = 2.0**-54
+
+Block = tuple[int, int]
+"""A block of paths: (index, number of paths)."""
+
+
+def plan_blocks(paths: int) -> list[Block]:
+    """Split ``paths`` into fixed-size blocks (the last may be partial)."""
+    full, rest = divmod(paths, BLOCK_SIZE)
+    blocks = [(i, BLOCK_SIZE) for i in range(full)]
+    if rest:
+        blocks.append((full, rest))
+    return blocks
+
+
+def _stream_key(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8"))
+
+
+class Streams:
+    """Named random streams over a batch of blocks.
+
+    Parameters
+    ----------
+    entropy
+        The run's seed (or the entropy recorded for an unseeded run).
+    blocks
+        The blocks in this batch, in path order.
+    """
+
+    def __init__(self, entropy: int, blocks: Sequence[Block]):
+        self.entropy = entropy
+        self.blocks = tuple(blocks)
+        self.size = sum(n for _, n in self.blocks)
+
+    def _generator(self, index: int, name: str) -> np.random.Generator:
+        seq = np.random.SeedSequence(self.entropy, spawn_key=(index, _stream_key(name)))
+        return np.random.Generator(np.random.PCG64(seq))
+
+    def uniform(self, name: str, shape: tuple[int, ...] = ()) -> np.ndarray:
+        """Uniforms in (0, 1) of shape ``(paths, *shape)`` from stream ``name``."""
+        parts = [self._generator(i, name).random((n, *shape)) for i, n in self.blocks]
+        return np.concatenate(parts) + _HALF_ULP
+
+    def normal(self, name: str, shape: tuple[int, ...] = ()) -> np.ndarray:
+        """Standard normals of shape ``(paths, *shape)`` from stream ``name``."""
+        parts = [self._generator(i, name).standard_normal((n, *shape)) for i, n in self.blocks]
+        return np.concatenate(parts)
+
+
+def copula_matrix(correlations: Sequence[Correlation]) -> tuple[tuple[str, ...], np.ndarray]:
+    """Names and a factor ``L`` (``L @ L.T = R``) of the Gaussian copula.
+
+    Rank correlations become Pearson correlations of the underlying normals through
+    ``r = 2 sin(pi * rho / 6)``, which makes the achieved Spearman equal the target for
+    continuous margins.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        When the targets cannot hold together (the matrix is not positive semidefinite).
+    """
+    names: list[str] = []
+    for c in correlations:
+        names.extend(n for n in c.between if n not in names)
+    index = {n: i for i, n in enumerate(names)}
+    r = np.eye(len(names))
+    for c in correlations:
+        i, j = index[c.between[0]], index[c.between[1]]
+        r[i, j] = r[j, i] = 2 * np.sin(np.pi * c.rank / 6)
+    eigenvalues, vectors = np.linalg.eigh(r)
+    if eigenvalues.min() < -1e-10:
+        raise np.linalg.LinAlgError("correlation matrix is not positive semidefinite")
+    return tuple(names), vectors * np.sqrt(np.clip(eigenvalues, 0, None))
+
+
+def _correlate(uniforms: Mapping[str, np.ndarray], correlations: Sequence[Correlation]):
+    names, factor = copula_matrix(correlations)
+    z = stats.norm.ppf(np.column_stack([uniforms[n] for n in names]))
+    correlated = stats.norm.cdf(z @ factor.T)
+    # Keep uniforms strictly inside (0, 1) after the round trip through the normal.
+    correlated = np.clip(correlated, _HALF_ULP, 1 - 2**-53)
+    return {n: correlated[:, i] for i, n in enumerate(names)}
+
+
+def sample_inputs(scenario: Scenario, streams: Streams) -> dict[str, np.ndarray]:
+    """Draw every uncertain input of ``scenario`` for the paths of ``streams``.
+
+    Returns
+    -------
+    dict
+        Dotted key path to an array of shape ``(paths,)``.
+    """
+    uniforms = {path: streams.uniform(f"input:{path}") for path in scenario.inputs}
+    if scenario.correlations:
+        uniforms.update(_correlate(uniforms, scenario.correlations))
+    return {path: scenario.quantities[path].ppf(u) for path, u in uniforms.items()}

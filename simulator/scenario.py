@@ -1,0 +1,516 @@
+"""Scenario files in, validated, frozen.
+
+``load_scenario`` reads a TOML file, applies ``--set`` overrides and returns a
+:class:`Scenario` in which every quantity is a :class:`~simulator.distributions.Distribution`.
+Every problem is a :class:`~simulator.errors.ScenarioError` naming the file, the key
+path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from . import schema
+from .distributions import Distribution, Fixed, Normal, parse_distribution
+from .errors import ScenarioError, unknown
+from .schema import REQUIRED, Field
+
+__all__ = [
+    "Correlation",
+    "Option",
+    "Route",
+    "Scenario",
+    "load_scenario",
+    "parse_scenario",
+    "apply_overrides",
+]
+
+# A normal whose tail crosses a key's bound by less than this is truncated there
+# silently; more than this is almost certainly a mistake and is refused.
+_NEGLIGIBLE_TAIL = 1e-6
+
+_TOP_LEVEL = ("scenario", "workload", "business", "options", "correlations")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One leg of a hybrid option: ``share`` of the volume goes to ``option``."""
+
+    option: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Option:
+    """A hosting option: its kind, label and validated parameters."""
+
+    name: str
+    kind: str
+    label: str
+    params: Mapping[str, Any]
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """The routes of a hybrid option (empty for other kinds)."""
+        return self.params.get("routes", ())
+
+    def path(self, key: str) -> str:
+        """Dotted key path of one of this option's keys."""
+        return f"options.{self.name}.{key}"
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """A target rank (Spearman) correlation between two sampled inputs."""
+
+    between: tuple[str, str]
+    rank: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: settings, workload, options and correlations.
+
+    ``quantities`` maps every dotted key path that holds a quantity to its
+    distribution; ``inputs`` lists, in a stable order, those that are uncertain.
+    """
+
+    name: str
+    description: str
+    horizon_months: int
+    discount_rate: float
+    hours_per_month: float
+    paths: int
+    seed: int | None
+    baseline: str
+    currency: str
+    sampling: str
+    options: Mapping[str, Option]
+    quantities: Mapping[str, Distribution]
+    correlations: tuple[Correlation, ...] = ()
+    source: str | None = None
+    source_sha256: str | None = None
+    overrides: tuple[str, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Dotted paths of the uncertain (non-fixed) quantities, in file order."""
+        return tuple(k for k, d in self.quantities.items() if not d.is_fixed)
+
+    def fixed_value(self, path: str) -> float:
+        """The value of a quantity that does not vary (raises if it does)."""
+        dist = self.quantities[path]
+        if not dist.is_fixed:
+            raise KeyError(f"{path} is uncertain")
+        return dist.support()[0]
+
+
+# ---------------------------------------------------------------------------
+# Reading files and overrides
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Read, override and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        A TOML scenario file.
+    overrides
+        ``KEY=VALUE`` strings as given to ``--set``; VALUE is a TOML value.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        When the file cannot be read or parsed, or any value is invalid.
+
+    Examples
+    --------
+    >>> s = load_scenario("scenarios/logistics.toml", ["scenario.paths=1000"])
+    >>> s.paths
+    1000
+    """
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError("no such file", file=file) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a folder, not a scenario file", file=file) from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"is not UTF-8 text ({err.reason})", file=file) from None
+    except OSError as err:
+        raise ScenarioError(f"cannot be read ({err.strerror})", file=file) from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"is not valid TOML: {err}", file=file) from None
+    overrides = tuple(overrides)
+    try:
+        document = apply_overrides(document, overrides)
+        scenario = parse_scenario(document, source=file)
+    except ScenarioError as err:
+        raise err.with_file(file) from None
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return dataclasses.replace(scenario, source_sha256=digest, overrides=overrides)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``KEY=VALUE`` into a dotted key and a TOML value.
+
+    A VALUE that is not valid TOML is taken as a plain string, so
+    ``scenario.name=Acme`` works without quotes.
+    """
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(f"--set needs KEY=VALUE, got {text!r}", file="--set")
+    parts = key.split(".")
+    if any(not p.strip() for p in parts):
+        raise ScenarioError(f"--set key {key!r} has an empty part", file="--set")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        if any(c in value for c in '{}[]"='):
+            raise ScenarioError(
+                f"value {value!r} is not a valid TOML value", key=key, file="--set"
+            ) from None
+        parsed = value.strip()
+    return key, parsed
+
+
+def apply_overrides(document: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Return a copy of ``document`` with each ``KEY=VALUE`` override applied."""
+    overrides = list(overrides)
+    if not overrides:
+        return document
+    document = copy.deepcopy(document)
+    for text in overrides:
+        key, value = parse_override(text)
+        *parents, leaf = key.split(".")
+        node: Any = document
+        walked: list[str] = []
+        for part in parents:
+            walked.append(part)
+            if not isinstance(node, dict) or part not in node:
+                choices = list(node) if isinstance(node, dict) else []
+                where = ".".join(walked[:-1]) or "the scenario"
+                raise ScenarioError(
+                    unknown(part, f"a table in {where}", choices), key=key, file="--set"
+                )
+            node = node[part]
+        if not isinstance(node, dict):
+            raise ScenarioError(f"{'.'.join(parents)} is not a table", key=key, file="--set")
+        node[leaf] = value
+    return document
+
+
+# ---------------------------------------------------------------------------
+# Validation
+
+
+def _check_keys(table: Any, fields: Mapping[str, Field], where: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ScenarioError(f"must be a table, got {table!r}", key=where)
+    for key in table:
+        if key not in fields:
+            raise ScenarioError(unknown(key, f"a key of [{where}]", fields), key=f"{where}.{key}")
+    for key, spec in fields.items():
+        if spec.default is REQUIRED and key not in table:
+            raise ScenarioError("is required", key=f"{where}.{key}")
+    return table
+
+
+def _scalar(value: Any, spec: Field, key: str) -> Any:
+    """Validate a non-quantity value against its field."""
+    kind = spec.type
+    if kind in ("string", "option"):
+        if not isinstance(value, str):
+            raise ScenarioError(f"must be a string, got {value!r}", key=key)
+        if kind == "string" and len(value) > 10_000:
+            raise ScenarioError("is longer than 10,000 characters", key=key)
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ScenarioError(f"must be true or false, got {value!r}", key=key)
+        return value
+    if kind == "enum":
+        if value not in spec.choices:
+            raise ScenarioError(unknown(value, "allowed here", spec.choices), key=key)
+        return value
+    if kind in ("number", "integer"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ScenarioError(f"must be a number ({spec.allowed()}), got {value!r}", key=key)
+        if kind == "integer" and not (isinstance(value, int) or float(value).is_integer()):
+            raise ScenarioError(
+                f"must be a whole number ({spec.allowed()}), got {value!r}", key=key
+            )
+        if not math.isfinite(value) or not spec.admits(value):
+            raise ScenarioError(f"must be {spec.allowed()}, got {value!r}", key=key)
+        return int(value) if kind == "integer" else float(value)
+    raise AssertionError(f"unhandled field type {kind}")  # pragma: no cover
+
+
+def _quantity(value: Any, spec: Field, key: str) -> Distribution:
+    """Parse a quantity and check that every draw lies in the key's range."""
+    dist = parse_distribution(value, key)
+    lo, hi = spec.low, spec.high
+    outside = dist.mass_outside(lo, hi)
+    if isinstance(dist, Normal) and 0 < outside < _NEGLIGIBLE_TAIL:
+        return dist.truncated(lo, hi)
+    if outside > 0:
+        share = f"{outside:.2%} of draws fall" if outside < 1 else "every draw falls"
+        hint = " (add low/high to truncate it)" if isinstance(dist, Normal) else ""
+        raise ScenarioError(
+            f"{dist.describe()}: {share} outside what is allowed ({spec.allowed()}){hint}",
+            key=key,
+        )
+    if (spec.open_low and _atom(dist, lo)) or (spec.open_high and _atom(dist, hi)):
+        raise ScenarioError(f"{dist.describe()}: must be {spec.allowed()}", key=key)
+    return dist
+
+
+def _atom(dist: Distribution, x: float) -> bool:
+    """Whether ``dist`` puts positive probability exactly on ``x``."""
+    values = getattr(dist, "values", None)
+    if values is not None:
+        return x in values
+    return dist.is_fixed and dist.support()[0] == x
+
+
+def _table(
+    raw: Mapping[str, Any],
+    fields: Mapping[str, Field],
+    where: str,
+    quantities: dict[str, Distribution],
+) -> dict[str, Any]:
+    """Validate one table; quantities go to ``quantities``, the rest is returned."""
+    _check_keys(raw, fields, where)
+    out: dict[str, Any] = {}
+    for key, spec in fields.items():
+        path = f"{where}.{key}"
+        if key not in raw:
+            value = spec.default
+            if spec.type == "quantity" and value is not None:
+                quantities[path] = Fixed(float(value))
+            else:
+                out[key] = value
+            continue
+        if spec.type == "quantity":
+            quantities[path] = _quantity(raw[key], spec, path)
+        elif spec.type == "routes":
+            out[key] = _routes(raw[key], path)
+        else:
+            out[key] = _scalar(raw[key], spec, path)
+    return out
+
+
+def _routes(value: Any, key: str) -> tuple[Route, ...]:
+    example = '[{ option = "self_hosted", share = 0.8 }, { option = "api", share = 0.2 }]'
+    if not isinstance(value, list) or not value:
+        raise ScenarioError(f"must be a list of routes such as {example}", key=key)
+    routes = []
+    for i, item in enumerate(value):
+        where = f"{key}[{i}]"
+        if not isinstance(item, dict):
+            raise ScenarioError("must be a table such as { option = ..., share = ... }", key=where)
+        fields = {"option": Field("option"), "share": Field("number", low=0.0, high=1.0)}
+        _check_keys(item, fields, where)
+        routes.append(
+            Route(
+                _scalar(item["option"], fields["option"], f"{where}.option"),
+                _scalar(item["share"], fields["share"], f"{where}.share"),
+            )
+        )
+    total = sum(r.share for r in routes)
+    if abs(total - 1) > 1e-9:
+        raise ScenarioError(f"route shares must sum to 1, they sum to {total:g}", key=key)
+    names = [r.option for r in routes]
+    if len(set(names)) != len(names):
+        raise ScenarioError("names the same option twice", key=key)
+    return tuple(routes)
+
+
+def _options(raw: Any, quantities: dict[str, Distribution]) -> dict[str, Option]:
+    if not isinstance(raw, dict) or not raw:
+        raise ScenarioError(
+            'needs at least one option, such as [options.api] with kind = "api"', key="options"
+        )
+    options: dict[str, Option] = {}
+    for name, table in raw.items():
+        where = f"options.{name}"
+        if not isinstance(table, dict):
+            raise ScenarioError("must be a table", key=where)
+        if "kind" not in table:
+            raise ScenarioError(
+                f"needs a kind, one of: {', '.join(schema.KINDS)}", key=f"{where}.kind"
+            )
+        kind = table["kind"]
+        if kind not in schema.OPTION_FIELDS:
+            raise ScenarioError(unknown(kind, "an option kind", schema.KINDS), key=f"{where}.kind")
+        params = _table(table, schema.OPTION_FIELDS[kind], where, quantities)
+        label = params.pop("label") or name
+        params.pop("kind")
+        if kind in ("self_hosted", "cloud_managed"):
+            if params["setup_gpus"] is None:
+                params["setup_gpus"] = params["gpus_per_replica"]
+            if params["initial_hires"] is None:
+                params["initial_hires"] = params["engineers"]
+        options[name] = Option(name, kind, label, MappingProxyType(params))
+    _check_references(options, quantities)
+    return options
+
+
+def _check_references(options: Mapping[str, Option], quantities: Mapping[str, Distribution]):
+    for option in options.values():
+        if option.kind in ("self_hosted", "cloud_managed"):
+            fallback = option.params["fallback"]
+            key = option.path("fallback")
+            if fallback is not None:
+                if fallback not in options:
+                    raise ScenarioError(unknown(fallback, "an option", options), key=key)
+                if options[fallback].kind != "api":
+                    raise ScenarioError(
+                        f"'{fallback}' is a {options[fallback].kind} option; "
+                        "a fallback must be an api option",
+                        key=key,
+                    )
+            elif quantities[option.path("escalation_rate")].support()[1] > 0:
+                raise ScenarioError(
+                    "escalations need somewhere to go: set fallback to an api option, "
+                    "or escalation_rate to 0",
+                    key=option.path("escalation_rate"),
+                )
+        for i, route in enumerate(option.routes):
+            if route.option not in options:
+                raise ScenarioError(
+                    unknown(route.option, "an option", options),
+                    key=f"{option.path('routes')}[{i}].option",
+                )
+    for name in options:
+        _check_acyclic(name, options, ())
+
+
+def _check_acyclic(name: str, options: Mapping[str, Option], chain: tuple[str, ...]):
+    if name in chain:
+        cycle = " -> ".join((*chain[chain.index(name) :], name))
+        key = f"options.{chain[0]}.routes"
+        raise ScenarioError(f"hybrid routes form a cycle: {cycle}", key=key)
+    for route in options[name].routes:
+        _check_acyclic(route.option, options, (*chain, name))
+
+
+def _correlations(raw: Any, quantities: Mapping[str, Distribution]) -> tuple[Correlation, ...]:
+    if not isinstance(raw, list):
+        raise ScenarioError(
+            "must be an array of tables: [[correlations]] with between and rank",
+            key="correlations",
+        )
+    seen: dict[frozenset[str], int] = {}
+    out = []
+    uncertain = [k for k, d in quantities.items() if not d.is_fixed]
+    fields = {"between": Field("string"), "rank": Field("number", low=-1.0, high=1.0)}
+    for i, item in enumerate(raw):
+        where = f"correlations[{i}]"
+        _check_keys(item, fields, where)
+        between = item["between"]
+        if (
+            not isinstance(between, list)
+            or len(between) != 2
+            or not all(isinstance(b, str) for b in between)
+        ):
+            raise ScenarioError("must name two inputs by dotted key path", key=f"{where}.between")
+        for b in between:
+            if b not in quantities:
+                raise ScenarioError(
+                    unknown(b, "a quantity of this scenario", uncertain), key=f"{where}.between"
+                )
+            if quantities[b].is_fixed:
+                raise ScenarioError(
+                    f"'{b}' is fixed; only uncertain inputs can be correlated",
+                    key=f"{where}.between",
+                )
+        if between[0] == between[1]:
+            raise ScenarioError("an input cannot be correlated with itself", key=f"{where}.between")
+        pair = frozenset(between)
+        if pair in seen:
+            raise ScenarioError(
+                f"this pair is already correlated in correlations[{seen[pair]}]",
+                key=f"{where}.between",
+            )
+        seen[pair] = i
+        rank = _scalar(item["rank"], fields["rank"], f"{where}.rank")
+        out.append(Correlation((between[0], between[1]), rank))
+    correlations = tuple(out)
+    if correlations:
+        from .sampling import copula_matrix  # the check needs the copula's construction
+
+        try:
+            copula_matrix(correlations)
+        except np.linalg.LinAlgError:
+            pairs = ", ".join(f"{c.between[0]}~{c.between[1]}={c.rank:g}" for c in correlations)
+            raise ScenarioError(
+                "these rank correlations cannot hold together (the matrix is not positive "
+                f"definite): {pairs}. Weaken some of them.",
+                key="correlations",
+            ) from None
+    return correlations
+
+
+def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) -> Scenario:
+    """Validate a scenario document (as read from TOML) into a :class:`Scenario`.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the key path and what is allowed.
+    """
+    for key in document:
+        if key not in _TOP_LEVEL:
+            raise ScenarioError(unknown(key, "a top-level table", _TOP_LEVEL), key=key)
+    for key in ("scenario", "workload", "options"):
+        if key not in document:
+            raise ScenarioError(f"the [{key}] table is required", key=key)
+    quantities: dict[str, Distribution] = {}
+    settings = _table(document["scenario"], schema.SCENARIO, "scenario", quantities)
+    _table(document["workload"], schema.WORKLOAD, "workload", quantities)
+    _table(document.get("business", {}), schema.BUSINESS, "business", quantities)
+    options = _options(document["options"], quantities)
+    baseline = settings["baseline"] or next(iter(options))
+    if baseline not in options:
+        raise ScenarioError(unknown(baseline, "an option", options), key="scenario.baseline")
+    correlations = _correlations(document.get("correlations", []), quantities)
+    return Scenario(
+        name=settings["name"],
+        description=settings["description"],
+        horizon_months=settings["horizon_months"],
+        discount_rate=settings["discount_rate"],
+        hours_per_month=settings["hours_per_month"],
+        paths=settings["paths"],
+        seed=settings["seed"],
+        baseline=baseline,
+        currency=settings["currency"],
+        sampling=settings["sampling"],
+        options=MappingProxyType(options),
+        quantities=MappingProxyType(quantities),
+        correlations=correlations,
+        source=source,
+        raw=MappingProxyType(dict(document)),
+    )

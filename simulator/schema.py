@@ -1,0 +1,171 @@
+"""What each scenario table may hold: key names, types, defaults and allowed ranges.
+
+One declarative table per section of the scenario format, so validation, typo
+suggestions and error messages all come from the same place.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Field", "REQUIRED", "SCENARIO", "WORKLOAD", "BUSINESS", "OPTION_FIELDS", "KINDS"]
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a table.
+
+    ``type`` is one of ``quantity`` (a number or a distribution table, sampled per
+    path), ``number``, ``integer``, ``string``, ``bool``, ``enum``, ``option`` (the
+    name of another option) or ``routes``. ``low``/``high`` bound numbers and the
+    support of quantities; ``open_low``/``open_high`` exclude the bound itself.
+    """
+
+    type: str
+    default: Any = REQUIRED
+    low: float = -math.inf
+    high: float = math.inf
+    open_low: bool = False
+    open_high: bool = False
+    choices: tuple[str, ...] = ()
+    doc: str = ""
+
+    def allowed(self) -> str:
+        """Human description of the allowed range, such as ``between 0 and 1``."""
+        if self.type == "enum":
+            return "one of: " + ", ".join(f'"{c}"' for c in self.choices)
+        lo, hi = self.low, self.high
+        gt = ">" if self.open_low else ">="
+        lt = "<" if self.open_high else "<="
+        if math.isinf(lo) and math.isinf(hi):
+            return "any finite number"
+        if math.isinf(hi):
+            return f"{gt} {lo:g}"
+        if math.isinf(lo):
+            return f"{lt} {hi:g}"
+        if not self.open_low and not self.open_high:
+            return f"between {lo:g} and {hi:g}"
+        return f"{gt} {lo:g} and {lt} {hi:g}"
+
+    def admits(self, x: float) -> bool:
+        """Whether the single value ``x`` lies in the allowed range."""
+        above = x > self.low if self.open_low else x >= self.low
+        below = x < self.high if self.open_high else x <= self.high
+        return above and below
+
+
+def _q(default: Any = REQUIRED, **kw: Any) -> Field:
+    return Field("quantity", default, **kw)
+
+
+_NONNEG = {"low": 0.0}
+_SHARE = {"low": 0.0, "high": 1.0}
+_RATE_CHANGE = {"low": -1.0, "open_low": True}
+
+SCENARIO: dict[str, Field] = {
+    "name": Field("string"),
+    "description": Field("string", ""),
+    "horizon_months": Field("integer", 36, low=1, high=1200),
+    "discount_rate": Field("number", 0.0, low=-1.0, open_low=True),
+    "hours_per_month": Field("number", 730.0, low=0.0, high=744.0, open_low=True),
+    "paths": Field("integer", 100_000, low=1),
+    "seed": Field("integer", None, low=0, high=2**128 - 1),
+    "baseline": Field("option", None),
+    "currency": Field("string", "USD"),
+    "sampling": Field("enum", "random", choices=("random",)),
+}
+
+WORKLOAD: dict[str, Field] = {
+    "requests_per_month": _q(**_NONNEG),
+    "input_tokens_per_request": _q(**_NONNEG),
+    "output_tokens_per_request": _q(**_NONNEG),
+    "monthly_growth": _q(0.0, **_RATE_CHANGE),
+    "growth_volatility": _q(0.0, **_NONNEG),
+    "volume_realization": _q(1.0, **_NONNEG),
+    "growth_realization": _q(1.0, **_NONNEG),
+    "peak_to_average": _q(1.0, low=1.0),
+}
+
+BUSINESS: dict[str, Field] = {
+    "downtime_cost_per_hour": _q(0.0, **_NONNEG),
+}
+
+_COMMON = {
+    "kind": Field("string"),
+    "label": Field("string", None),
+}
+
+API: dict[str, Field] = {
+    **_COMMON,
+    "input_price_per_mtok": _q(**_NONNEG),
+    "output_price_per_mtok": _q(**_NONNEG),
+    "annual_price_change": _q(0.0, **_RATE_CHANGE),
+    "monthly_fee": _q(0.0, **_NONNEG),
+    "uptime": _q(1.0, **_SHARE),
+}
+
+SELF_HOSTED: dict[str, Field] = {
+    **_COMMON,
+    # capacity
+    "gpus_per_replica": Field("integer", 1, low=1, high=1024),
+    "replica_tokens_per_s": _q(low=0.0, open_low=True),
+    "input_token_weight": _q(1.0, **_NONNEG),
+    "max_utilization": _q(1.0, low=0.0, high=1.0, open_low=True),
+    "min_replicas": Field("integer", 1, low=0, high=100_000),
+    "spare_replicas": Field("integer", 0, low=0, high=100_000),
+    "provisioning": Field("enum", "peak", choices=("peak", "autoscale")),
+    "autoscale_overhead": _q(1.2, low=1.0),
+    # prices
+    "gpu_hourly_usd": _q(**_NONNEG),
+    "annual_gpu_price_change": _q(0.0, **_RATE_CHANGE),
+    "infra_monthly_usd": _q(0.0, **_NONNEG),
+    # people
+    "engineers": Field("number", 0.0, low=0.0, high=1000.0),
+    "engineer_annual_cost": _q(0.0, **_NONNEG),
+    "annual_attrition": _q(0.0, **_SHARE),
+    "vacancy_months": _q(0.0, low=0.0, high=120.0),
+    "hiring_cost_fraction": _q(0.25, **_NONNEG),
+    "initial_hires": Field("number", None, low=0.0, high=1000.0),
+    "vacancy_uptime_drop": _q(0.0, **_SHARE),
+    "backfill_cost_multiplier": _q(1.0, **_NONNEG),
+    # lifecycle
+    "setup_months": _q(0.0, low=0.0, high=1200.0),
+    "setup_gpus": Field("integer", None, low=0, high=100_000),
+    "setup_cost_usd": _q(0.0, **_NONNEG),
+    "upgrade_interval_months": _q(None, low=0.0, open_low=True),
+    "upgrade_effort_engineer_months": _q(0.0, **_NONNEG),
+    "upgrade_overlap_days": _q(0.0, low=0.0, high=31.0),
+    # reliability and quality
+    "uptime": _q(1.0, **_SHARE),
+    "fallback": Field("option", None),
+    "escalation_rate": _q(0.0, **_SHARE),
+}
+
+CLOUD_MANAGED: dict[str, Field] = {
+    **SELF_HOSTED,
+    "managed_premium": _q(**_NONNEG),
+}
+
+HYBRID: dict[str, Field] = {
+    **_COMMON,
+    "routes": Field("routes"),
+}
+
+OPTION_FIELDS: dict[str, dict[str, Field]] = {
+    "api": API,
+    "self_hosted": SELF_HOSTED,
+    "cloud_managed": CLOUD_MANAGED,
+    "hybrid": HYBRID,
+}
+
+KINDS: tuple[str, ...] = tuple(OPTION_FIELDS)
