@@ -55,6 +55,19 @@ def _numbers(table: dict, name: str, key: str) -> tuple[float, ...]:
     return tuple(float(v) for v in values)
 
 
+def _mass_outside(dist: Distribution, frozen, low: float, high: float) -> float:
+    """Share of draws of ``dist`` (``frozen`` is its scipy twin) below low or above high.
+
+    Exactly 0 when the support lies within [low, high], and positive whenever it does
+    not, whatever the rounding of the scipy CDF, so validation decides on the support.
+    """
+    lo, hi = dist.support()
+    if lo >= low and hi <= high:
+        return 0.0
+    share = float(frozen.cdf(low) + frozen.sf(high))
+    return min(1.0, max(share, np.finfo(float).tiny))
+
+
 @dataclass(frozen=True)
 class Distribution:
     """Base of every family: an inverse CDF over uniforms, with its support."""
@@ -121,6 +134,11 @@ class Uniform(Distribution):
     def support(self):
         return (self.low, self.high)
 
+    def mass_outside(self, low, high):
+        if self.is_fixed:
+            return super().mass_outside(low, high)
+        return _mass_outside(self, stats.uniform(self.low, self.high - self.low), low, high)
+
     def describe(self):
         return f"uniform({self.low:g}, {self.high:g})"
 
@@ -151,6 +169,13 @@ class Triangular(Distribution):
 
     def support(self):
         return (self.low, self.high)
+
+    def mass_outside(self, low, high):
+        if self.is_fixed:
+            return super().mass_outside(low, high)
+        width = self.high - self.low
+        c = (self.mode - self.low) / width
+        return _mass_outside(self, stats.triang(c, loc=self.low, scale=width), low, high)
 
     def describe(self):
         return f"triangular({self.low:g}, {self.mode:g}, {self.high:g})"
@@ -183,6 +208,14 @@ class Pert(Distribution):
 
     def support(self):
         return (self.low, self.high)
+
+    def mass_outside(self, low, high):
+        if self.is_fixed:
+            return super().mass_outside(low, high)
+        width = self.high - self.low
+        alpha = 1 + 4 * (self.mode - self.low) / width
+        beta = 1 + 4 * (self.high - self.mode) / width
+        return _mass_outside(self, stats.beta(alpha, beta, loc=self.low, scale=width), low, high)
 
     def describe(self):
         return f"pert({self.low:g}, {self.mode:g}, {self.high:g})"
@@ -271,6 +304,8 @@ class Lognormal(Distribution):
 
     def ppf(self, u):
         u = np.asarray(u, dtype=float)
+        if self.p5 == self.p95:
+            return np.full(u.shape, self.p5)  # exp(log(p5)) can miss p5 by an ulp
         return np.exp(self.mu + self.sigma * stats.norm.ppf(u))
 
     def support(self):
@@ -307,15 +342,21 @@ class Choice(Distribution):
             if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
                 raise ScenarioError("choice weights must be >= 0 with a positive sum")
 
-    def _cumulative(self) -> np.ndarray:
+    def _cumulative(self) -> tuple[np.ndarray, np.ndarray]:
+        """Values in ascending order and their cumulative probabilities."""
+        # Sorted, so that ppf is an inverse CDF (non-decreasing in u) whatever order
+        # the values are listed in: rank correlations depend on it.
+        order = np.argsort(self.values, kind="stable")
         w = np.ones(len(self.values)) if self.weights is None else np.array(self.weights)
+        w = w[order]
         cum = np.cumsum(w / w.sum())
         cum[-1] = 1.0
-        return cum
+        return np.asarray(self.values)[order], cum
 
     def ppf(self, u):
-        index = np.searchsorted(self._cumulative(), np.asarray(u), side="right")
-        return np.asarray(self.values)[np.minimum(index, len(self.values) - 1)]
+        values, cumulative = self._cumulative()
+        index = np.searchsorted(cumulative, np.asarray(u), side="right")
+        return values[np.minimum(index, len(values) - 1)]
 
     def support(self):
         live = [
@@ -392,7 +433,7 @@ def parse_distribution(value: Any, key: str) -> Distribution:
             f"a distribution table needs 'dist', one of: {', '.join(FAMILIES)}", key=key
         )
     name = value["dist"]
-    if name not in FAMILIES:
+    if not isinstance(name, str) or name not in FAMILIES:
         raise ScenarioError(unknown(name, "a distribution", FAMILIES), key=key)
     family = FAMILIES[name]
     allowed = ("dist", *family.keys, *family.optional)

@@ -28,8 +28,10 @@ BLOCK_SIZE = 4096
 """Paths per block: the unit of seeding. Fixed, so results never depend on batching."""
 
 # Added to generator output in [0, 1) so no uniform is exactly 0: every inverse CDF
-# stays finite. The largest output, 1 - 2**-53, plus this stays below 1.
+# stays finite. The largest output, 1 - 2**-53, plus this rounds (half to even) to
+# exactly 1.0, so sums are capped at _BELOW_ONE, the largest double below 1.
 _HALF_ULP = 2.0**-54
+_BELOW_ONE = 1.0 - 2.0**-53
 
 Block = tuple[int, int]
 """A block of paths: (index, number of paths)."""
@@ -71,7 +73,7 @@ class Streams:
     def uniform(self, name: str, shape: tuple[int, ...] = ()) -> np.ndarray:
         """Uniforms in (0, 1) of shape ``(paths, *shape)`` from stream ``name``."""
         parts = [self._generator(i, name).random((n, *shape)) for i, n in self.blocks]
-        return np.concatenate(parts) + _HALF_ULP
+        return np.minimum(np.concatenate(parts) + _HALF_ULP, _BELOW_ONE)
 
     def normal(self, name: str, shape: tuple[int, ...] = ()) -> np.ndarray:
         """Standard normals of shape ``(paths, *shape)`` from stream ``name``."""
@@ -110,7 +112,7 @@ def _correlate(uniforms: Mapping[str, np.ndarray], correlations: Sequence[Correl
     z = stats.norm.ppf(np.column_stack([uniforms[n] for n in names]))
     correlated = stats.norm.cdf(z @ factor.T)
     # Keep uniforms strictly inside (0, 1) after the round trip through the normal.
-    correlated = np.clip(correlated, _HALF_ULP, 1 - 2**-53)
+    correlated = np.clip(correlated, _HALF_ULP, _BELOW_ONE)
     return {n: correlated[:, i] for i, n in enumerate(names)}
 
 

@@ -41,6 +41,7 @@ __all__ = [
 _NEGLIGIBLE_TAIL = 1e-6
 
 _TOP_LEVEL = ("scenario", "workload", "business", "options", "correlations")
+_OPTIONAL_TABLES = ("business",)
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,8 @@ def apply_overrides(document: dict[str, Any], overrides: Iterable[str]) -> dict[
         walked: list[str] = []
         for part in parents:
             walked.append(part)
+            if node is document and part in _OPTIONAL_TABLES and part not in node:
+                node[part] = {}  # an optional table the file leaves out, such as [business]
             if not isinstance(node, dict) or part not in node:
                 choices = list(node) if isinstance(node, dict) else []
                 where = ".".join(walked[:-1]) or "the scenario"
@@ -363,7 +366,7 @@ def _options(raw: Any, quantities: dict[str, Distribution]) -> dict[str, Option]
                 f"needs a kind, one of: {', '.join(schema.KINDS)}", key=f"{where}.kind"
             )
         kind = table["kind"]
-        if kind not in schema.OPTION_FIELDS:
+        if not isinstance(kind, str) or kind not in schema.OPTION_FIELDS:
             raise ScenarioError(unknown(kind, "an option kind", schema.KINDS), key=f"{where}.kind")
         params = _table(table, schema.OPTION_FIELDS[kind], where, quantities)
         label = params.pop("label") or name

@@ -1,0 +1,202 @@
+"""The simulate command: exit codes, exact error text, output files and flags."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from simulator.cli import simulate
+
+from .conftest import ROOT, SCENARIOS
+
+LOGISTICS = str(SCENARIOS / "logistics.toml")
+FAST = ["--paths", "3000", "--seed", "7"]
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(simulate, list(args), catch_exceptions=False)
+
+
+def write(tmp_path, text: str, name: str = "s.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+MINIMAL = """
+[scenario]
+name = "minimal"
+[workload]
+requests_per_month = 1000000
+input_tokens_per_request = 500
+output_tokens_per_request = 100
+[options.api]
+kind = "api"
+input_price_per_mtok = 1.0
+output_price_per_mtok = 4.0
+"""
+
+
+def test_table_and_report(chdir_tmp):
+    result = invoke(LOGISTICS, *FAST)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1].split() == [
+        "Option", "p5", "p50", "p95", "P(cheaper)", "P(cheapest)", "Break-even",
+    ]  # fmt: skip
+    for label in ("Frontier API (GPT-4.1)", "Self-hosted Llama 3 70B (rented H100s)"):
+        assert any(line.startswith(label) for line in lines)
+    folder = chdir_tmp / "reports" / "logistics"
+    assert {p.name for p in folder.iterdir()} == {"summary.json", "report.md", ".simulator-report"}
+    assert "Report: reports/logistics/" in result.stderr
+
+
+def test_json_is_the_summary_file_and_nothing_else(chdir_tmp):
+    result = invoke(LOGISTICS, *FAST, "--json")
+    assert result.exit_code == 0
+    summary = json.loads(result.stdout)
+    written = (chdir_tmp / "reports" / "logistics" / "summary.json").read_text()
+    assert result.stdout == written
+    assert summary["scenario"]["paths"] == 3000
+    assert summary["scenario"]["seed"] == 7
+    assert summary["schema_version"] == 1
+
+
+def test_repeated_runs_and_chunk_sizes_give_identical_json():
+    base = invoke(LOGISTICS, *FAST, "--json", "--no-report").stdout
+    again = invoke(LOGISTICS, *FAST, "--json", "--no-report").stdout
+    chunked = invoke(LOGISTICS, *FAST, "--json", "--no-report", "--chunk-size", "1").stdout
+    assert base == again == chunked
+
+
+def test_seed_zero_is_a_seed():
+    zero = invoke(LOGISTICS, "--paths", "2000", "--seed", "0", "--json", "--no-report")
+    again = invoke(LOGISTICS, "--paths", "2000", "--seed", "0", "--json", "--no-report")
+    one = invoke(LOGISTICS, "--paths", "2000", "--seed", "1", "--json", "--no-report")
+    assert zero.stdout == again.stdout
+    assert json.loads(zero.stdout)["scenario"]["seed"] == 0
+    assert zero.stdout != one.stdout
+
+
+def test_no_report_writes_nothing(chdir_tmp):
+    result = invoke(LOGISTICS, *FAST, "--no-report")
+    assert result.exit_code == 0
+    assert list(chdir_tmp.iterdir()) == []
+
+
+def test_set_override_changes_the_answer():
+    base = json.loads(invoke(LOGISTICS, *FAST, "--json", "--no-report").stdout)
+    half = invoke(
+        LOGISTICS, *FAST, "--json", "--no-report", "--set", "workload.volume_realization=0.5"
+    )
+    assert half.exit_code == 0
+    lower = json.loads(half.stdout)
+    assert (
+        lower["options"]["api"]["total_cost"]["p50"] < base["options"]["api"]["total_cost"]["p50"]
+    )
+    assert lower["scenario"]["overrides"] == ["workload.volume_realization=0.5"]
+
+
+def test_set_distribution_table():
+    result = invoke(
+        LOGISTICS, *FAST, "--json", "--no-report",
+        "--set", 'options.api.uptime={dist="uniform", low=0.99, high=0.999}',
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+
+
+def test_out_folder_and_replacing_an_earlier_report(tmp_path):
+    out = tmp_path / "my-report"
+    assert invoke(LOGISTICS, *FAST, "--out", str(out)).exit_code == 0
+    first = (out / "summary.json").read_text()
+    assert invoke(LOGISTICS, "--paths", "2000", "--seed", "8", "--out", str(out)).exit_code == 0
+    assert (out / "summary.json").read_text() != first
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "my-report"]
+    assert leftovers == []
+
+
+def test_refuses_to_overwrite_a_folder_it_did_not_make(tmp_path):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = invoke(LOGISTICS, *FAST, "--out", str(out))
+    assert result.exit_code == 2
+    assert "did not make" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.toml"], "simulate: error: missing.toml: no such file"),
+        (["{dir}"], "is a folder, not a scenario file"),
+        (["{bad_toml}"], "is not valid TOML"),
+        (["{typo}"], "workload.request_per_month: 'request_per_month' is not a key of [workload]; "
+                     "did you mean 'requests_per_month'?"),
+        (["{minimal}", "--set", "options.apu.uptime=0.9"],
+         "--set: options.apu.uptime: 'apu' is not a table in options; did you mean 'api'?"),
+        (["{minimal}", "--set", "nonsense"], "--set: --set needs KEY=VALUE, got 'nonsense'"),
+        (["{minimal}", "--set", "options.api.uptime=1.5"],
+         "options.api.uptime: 1.5: every draw falls outside what is allowed (between 0 and 1)"),
+        (["{minimal}", "--set", "scenario.baseline=nope"],
+         "scenario.baseline: 'nope' is not an option; expected one of: api"),
+    ],
+)  # fmt: skip
+def test_bad_input_exits_2_with_a_clear_message(tmp_path, args, message):
+    paths = {
+        "dir": str(tmp_path),
+        "bad_toml": write(tmp_path, "[scenario\nname = 1", "bad.toml"),
+        "typo": write(tmp_path, MINIMAL.replace("requests_per_month", "request_per_month"), "t.toml"),
+        "minimal": write(tmp_path, MINIMAL, "m.toml"),
+    }
+    args = [a.format(**paths) for a in args]
+    result = invoke(*args, "--no-report")
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args", [["--paths", "0"], ["--seed", "-1"], ["--chunk-size", "0"], ["--bogus"]]
+)
+def test_bad_flags_exit_2(args):
+    result = invoke(LOGISTICS, *args)
+    assert result.exit_code == 2
+
+
+def test_error_names_the_file(tmp_path):
+    path = write(tmp_path, MINIMAL.replace("output_price_per_mtok = 4.0", 'output_price_per_mtok = "4"'))
+    result = invoke(path, "--no-report")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"simulate: error: {path}: options.api.output_price_per_mtok:")
+
+
+def test_as_a_process_bad_input_has_no_traceback(tmp_path):
+    path = write(tmp_path, "[scenario]\nname = 'x'\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulator", path, "--no-report"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"simulate: error: {path}: workload: the [workload] table is required"
+
+
+def test_every_flag_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    flags = {opt for p in simulate.params for opt in p.opts if opt.startswith("--")}
+    missing = sorted(f for f in flags if f not in readme and f not in ("--help", "--version"))
+    assert missing == []
+
+
+def test_help_names_every_flag():
+    text = invoke("--help").output
+    for flag in ("--paths", "--seed", "--json", "--out", "--no-report", "--set", "--chunk-size",
+                 "--quiet"):  # fmt: skip
+        assert re.search(rf"{flag}\b", text)
