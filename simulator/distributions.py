@@ -266,8 +266,18 @@ class Normal(Distribution):
     def mass_outside(self, low, high):
         if self.sd == 0:
             return 0.0 if low <= self.mean <= high else 1.0
-        inside = self._cdf(min(high, self.high)) - self._cdf(max(low, self.low))
-        return 1.0 - max(inside, 0.0) / (self._cdf(self.high) - self._cdf(self.low))
+        lo, hi = max(low, self.low), min(high, self.high)
+        if lo >= hi:
+            return 1.0
+        # Each tail from its own side (cdf below, sf above), so a tail far smaller than
+        # machine epsilon is still measured, not lost in 1 - inside.
+        below = max(self._cdf(lo) - self._cdf(self.low), 0.0)
+        above = max(
+            float(stats.norm.sf(hi, self.mean, self.sd))
+            - float(stats.norm.sf(self.high, self.mean, self.sd)),
+            0.0,
+        )
+        return min(1.0, (below + above) / (self._cdf(self.high) - self._cdf(self.low)))
 
     def truncated(self, low: float, high: float) -> Normal:
         """The same normal additionally truncated to [low, high]."""

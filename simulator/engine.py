@@ -26,6 +26,9 @@ __all__ = ["PathResults", "simulate", "DEFAULT_CHUNK_SIZE", "year_ends"]
 DEFAULT_CHUNK_SIZE = 65_536
 """Paths costed together in one batch (rounded up to whole blocks)."""
 
+MAX_COST = 1e20
+"""Largest total cost accepted on a path, far beyond any real budget."""
+
 
 @dataclass
 class PathResults:
@@ -94,7 +97,12 @@ def discount_factors(scenario: Scenario) -> np.ndarray:
 
 
 def _run_batch(scenario: Scenario, entropy: int, blocks: list[Block]) -> dict:
-    streams = Streams(entropy, blocks)
+    # Extreme inputs may overflow; the totals are checked once the run is complete.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _cost_batch(scenario, Streams(entropy, blocks))
+
+
+def _cost_batch(scenario: Scenario, streams: Streams) -> dict:
     draws = sample_inputs(scenario, streams)
     batch = make_batch(scenario, streams, draws)
     monthly: dict[str, np.ndarray] = {}
@@ -192,13 +200,26 @@ def simulate(
             progress(done, paths)
 
     weights = discount_factors(scenario)
+    with np.errstate(over="ignore", invalid="ignore"):
+        totals = {n: m.sum(axis=1) for n, m in monthly.items()}
+        npv = {n: m @ weights for n, m in monthly.items()}
+    for name in names:
+        # NaN fails the comparison too. Past the bound, sums and means over paths
+        # could overflow even where each path's total is finite.
+        if not (np.abs(totals[name]) < MAX_COST).all() or not (np.abs(npv[name]) < MAX_COST).all():
+            raise ScenarioError(
+                f"costs exceed {MAX_COST:.0e} or overflow on some paths: some inputs are too "
+                "extreme for this horizon (check volumes, growth, prices, discount rate and "
+                "their distributions)",
+                key=f"options.{name}",
+            )
     return PathResults(
         scenario=scenario,
         paths=paths,
         seed=seed,
         entropy=entropy,
-        totals={n: m.sum(axis=1) for n, m in monthly.items()},
-        npv={n: m @ weights for n, m in monthly.items()},
+        totals=totals,
+        npv=npv,
         monthly=monthly,
         breakeven=breakeven,
         cheaper_by_year=by_year,

@@ -152,7 +152,9 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path, args, message):
     paths = {
         "dir": str(tmp_path),
         "bad_toml": write(tmp_path, "[scenario\nname = 1", "bad.toml"),
-        "typo": write(tmp_path, MINIMAL.replace("requests_per_month", "request_per_month"), "t.toml"),
+        "typo": write(
+            tmp_path, MINIMAL.replace("requests_per_month", "request_per_month"), "t.toml"
+        ),
         "minimal": write(tmp_path, MINIMAL, "m.toml"),
     }
     args = [a.format(**paths) for a in args]
@@ -172,7 +174,9 @@ def test_bad_flags_exit_2(args):
 
 
 def test_error_names_the_file(tmp_path):
-    path = write(tmp_path, MINIMAL.replace("output_price_per_mtok = 4.0", 'output_price_per_mtok = "4"'))
+    path = write(
+        tmp_path, MINIMAL.replace("output_price_per_mtok = 4.0", 'output_price_per_mtok = "4"')
+    )
     result = invoke(path, "--no-report")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"simulate: error: {path}: options.api.output_price_per_mtok:")
@@ -185,7 +189,10 @@ def test_as_a_process_bad_input_has_no_traceback(tmp_path):
         capture_output=True, text=True, cwd=ROOT, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"simulate: error: {path}: workload: the [workload] table is required"
+    assert (
+        proc.stderr.strip()
+        == f"simulate: error: {path}: workload: the [workload] table is required"
+    )
 
 
 def test_every_flag_is_documented_in_the_readme():

@@ -102,7 +102,7 @@ def staffing(option: Option, batch: Batch) -> Staffing:
             vacancy,
         )
     vacant_seats = np.zeros(shape)
-    for k in range(int(np.ceil(vacancy.max(initial=0.0))) + 1):
+    for k in range(min(int(np.ceil(vacancy.max(initial=0.0))) + 1, shape[1])):
         share_empty = np.clip(vacancy - k, 0.0, 1.0)[:, None]
         vacant_seats[:, k:] += departures[:, : shape[1] - k] * share_empty
     vacant_fte = vacant_seats * fte_per_seat
