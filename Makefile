@@ -21,7 +21,7 @@ run: $(STAMP)  ## simulate the logistics scenario and write reports/logistics/
 	$(BIN)/simulate $(SCENARIO)
 
 test: $(STAMP)  ## run the whole test suite
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -239,7 +239,7 @@ class Normal(Distribution):
             raise ScenarioError(f"normal needs low < high, got low={self.low}, high={self.high}")
         if self.sd == 0 and not self.low <= self.mean <= self.high:
             raise ScenarioError(f"normal with sd=0 needs low <= mean <= high, got mean={self.mean}")
-        if self.sd > 0 and self._cdf(self.high) - self._cdf(self.low) <= 0:
+        if self.sd > 0 and self._mass_between(self.low, self.high) <= 0:
             raise ScenarioError(
                 f"normal truncated to [{self.low:g}, {self.high:g}] holds no probability "
                 f"(mean={self.mean:g}, sd={self.sd:g})"
@@ -247,6 +247,15 @@ class Normal(Distribution):
 
     def _cdf(self, x: float) -> float:
         return float(stats.norm.cdf(x, self.mean, self.sd))
+
+    def _mass_between(self, a: float, b: float) -> float:
+        """Untruncated probability of [a, b], measured from the nearer tail so that a
+        range far out in either tail is not lost to rounding."""
+        if a > self.mean:
+            return float(
+                stats.norm.sf(a, self.mean, self.sd) - stats.norm.sf(b, self.mean, self.sd)
+            )
+        return self._cdf(b) - self._cdf(a)
 
     def ppf(self, u):
         u = np.asarray(u, dtype=float)
@@ -277,7 +286,7 @@ class Normal(Distribution):
             - float(stats.norm.sf(self.high, self.mean, self.sd)),
             0.0,
         )
-        return min(1.0, (below + above) / (self._cdf(self.high) - self._cdf(self.low)))
+        return min(1.0, (below + above) / self._mass_between(self.low, self.high))
 
     def truncated(self, low: float, high: float) -> Normal:
         """The same normal additionally truncated to [low, high]."""
@@ -449,7 +458,9 @@ def parse_distribution(value: Any, key: str) -> Distribution:
     allowed = ("dist", *family.keys, *family.optional)
     for extra in value:
         if extra not in allowed:
-            raise ScenarioError(unknown(extra, f"a key of a {name} distribution", allowed), key=key)
+            raise ScenarioError(
+                unknown(extra, f"a key of the {name} distribution", allowed), key=key
+            )
     try:
         if family in (Choice, Empirical):
             values = _numbers(value, "values", key)

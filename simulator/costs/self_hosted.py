@@ -66,6 +66,7 @@ class Staffing:
     salaries: np.ndarray
     hiring: np.ndarray
     vacant_fte: np.ndarray
+    vacant_seats: np.ndarray
 
 
 def staffing(option: Option, batch: Batch) -> Staffing:
@@ -87,7 +88,7 @@ def staffing(option: Option, batch: Batch) -> Staffing:
         option.params["initial_hires"] * hiring_fraction * annual, (shape[0], 1)
     )[:, 0]
     if engineers == 0:
-        return Staffing(np.zeros(shape), hiring, np.zeros(shape))
+        return Staffing(np.zeros(shape), hiring, np.zeros(shape), np.zeros(shape))
 
     seats = math.ceil(engineers)
     fte_per_seat = engineers / seats
@@ -110,7 +111,7 @@ def staffing(option: Option, batch: Batch) -> Staffing:
     monthly_cost = annual / 12
     salaries = engineers * monthly_cost + vacant_fte * monthly_cost * (backfill - 1.0)
     hiring = hiring + departures * fte_per_seat * hiring_fraction * annual
-    return Staffing(np.broadcast_to(salaries, shape), hiring, vacant_fte)
+    return Staffing(np.broadcast_to(salaries, shape), hiring, vacant_fte, vacant_seats)
 
 
 def _departures(uniforms, seats: int, monthly_leave, vacancy) -> np.ndarray:
@@ -149,15 +150,14 @@ def poisson_counts(uniforms: np.ndarray, rate) -> np.ndarray:
     counts = np.zeros(uniforms.shape)
     above = uniforms > cumulative
     k = 0
-    # The cumulative sum can stall just below 1 in floating point; the bound stops
-    # the loop there, far beyond any count with meaningful probability.
-    limit = 20 + 10 * float(rate.max(initial=0.0))
-    while above.any() and k < limit:
+    while above.any():
         k += 1
         mass = mass * rate / k
         cumulative = cumulative + mass
         counts += above
-        above &= uniforms > cumulative
+        # The cumulative sum can stall just below 1 in floating point; an element stops
+        # once its next term underflows, whatever else is in the batch.
+        above &= (uniforms > cumulative) & (mass > 0)
     return counts
 
 
@@ -227,7 +227,7 @@ def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str,
     setup = spread * value(option, "setup_cost_usd")
 
     uptime = np.clip(
-        value(option, "uptime") - value(option, "vacancy_uptime_drop") * team.vacant_fte, 0.0, 1.0
+        value(option, "uptime") - value(option, "vacancy_uptime_drop") * team.vacant_seats, 0.0, 1.0
     )
     unserved = in_setup + serving * (1.0 - uptime)
     fallback_name = params["fallback"]
