@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy import stats
 
 from .errors import ScenarioError, unknown
+from .special import beta_inverse, ndtri, norm_cdf, norm_sf
 
 __all__ = [
     "Distribution",
@@ -29,7 +29,7 @@ __all__ = [
     "parse_distribution",
 ]
 
-_Z95 = stats.norm.ppf(0.95)
+_Z95 = 1.6448536269514722  # standard normal 95th percentile
 
 
 def _number(table: dict, name: str, key: str) -> float:
@@ -55,16 +55,16 @@ def _numbers(table: dict, name: str, key: str) -> tuple[float, ...]:
     return tuple(float(v) for v in values)
 
 
-def _mass_outside(dist: Distribution, frozen, low: float, high: float) -> float:
-    """Share of draws of ``dist`` (``frozen`` is its scipy twin) below low or above high.
+def _mass_outside(dist: Distribution, cdf, low: float, high: float) -> float:
+    """Share of draws of ``dist`` (with CDF ``cdf``) below ``low`` or above ``high``.
 
     Exactly 0 when the support lies within [low, high], and positive whenever it does
-    not, whatever the rounding of the scipy CDF, so validation decides on the support.
+    not, whatever the rounding of the CDF, so validation decides on the support.
     """
     lo, hi = dist.support()
     if lo >= low and hi <= high:
         return 0.0
-    share = float(frozen.cdf(low) + frozen.sf(high))
+    share = cdf(low) + (1.0 - cdf(high))
     return min(1.0, max(share, np.finfo(float).tiny))
 
 
@@ -137,7 +137,8 @@ class Uniform(Distribution):
     def mass_outside(self, low, high):
         if self.is_fixed:
             return super().mass_outside(low, high)
-        return _mass_outside(self, stats.uniform(self.low, self.high - self.low), low, high)
+        width = self.high - self.low
+        return _mass_outside(self, lambda x: min(max((x - self.low) / width, 0.0), 1.0), low, high)
 
     def describe(self):
         return f"uniform({self.low:g}, {self.high:g})"
@@ -164,8 +165,13 @@ class Triangular(Distribution):
         width = self.high - self.low
         if width == 0:
             return np.full(u.shape, self.low)
-        c = (self.mode - self.low) / width
-        return stats.triang.ppf(u, c, loc=self.low, scale=width)
+        rising = self.mode - self.low
+        # The closed-form inverse of the triangular CDF, one branch each side of the mode.
+        return np.where(
+            u * width < rising,
+            self.low + np.sqrt(u * width * rising),
+            self.high - np.sqrt((1.0 - u) * width * (self.high - self.mode)),
+        )
 
     def support(self):
         return (self.low, self.high)
@@ -173,9 +179,17 @@ class Triangular(Distribution):
     def mass_outside(self, low, high):
         if self.is_fixed:
             return super().mass_outside(low, high)
+        return _mass_outside(self, self._cdf, low, high)
+
+    def _cdf(self, x: float) -> float:
         width = self.high - self.low
-        c = (self.mode - self.low) / width
-        return _mass_outside(self, stats.triang(c, loc=self.low, scale=width), low, high)
+        if x <= self.low:
+            return 0.0
+        if x >= self.high:
+            return 1.0
+        if x <= self.mode:
+            return (x - self.low) ** 2 / (width * (self.mode - self.low))
+        return 1.0 - (self.high - x) ** 2 / (width * (self.high - self.mode))
 
     def describe(self):
         return f"triangular({self.low:g}, {self.mode:g}, {self.high:g})"
@@ -202,20 +216,30 @@ class Pert(Distribution):
         width = self.high - self.low
         if width == 0:
             return np.full(u.shape, self.low)
-        alpha = 1 + 4 * (self.mode - self.low) / width
-        beta = 1 + 4 * (self.high - self.mode) / width
-        return self.low + width * stats.beta.ppf(u, alpha, beta)
+        return self.low + width * beta_inverse(*self.shape)(u)
 
     def support(self):
         return (self.low, self.high)
 
+    @property
+    def shape(self) -> tuple[float, float]:
+        """The beta shape parameters (alpha, beta) of this PERT."""
+        width = self.high - self.low
+        return (1 + 4 * (self.mode - self.low) / width, 1 + 4 * (self.high - self.mode) / width)
+
     def mass_outside(self, low, high):
         if self.is_fixed:
             return super().mass_outside(low, high)
-        width = self.high - self.low
-        alpha = 1 + 4 * (self.mode - self.low) / width
-        beta = 1 + 4 * (self.high - self.mode) / width
-        return _mass_outside(self, stats.beta(alpha, beta, loc=self.low, scale=width), low, high)
+        return _mass_outside(self, self._cdf, low, high)
+
+    def _cdf(self, x: float) -> float:
+        # For error messages only: a fine trapezoid sum of the beta density.
+        z = min(max((x - self.low) / (self.high - self.low), 0.0), 1.0)
+        alpha, beta = self.shape
+        t = np.linspace(0.0, 1.0, 20_001)
+        density = t ** (alpha - 1) * (1 - t) ** (beta - 1)
+        cumulative = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2)])
+        return float(np.interp(z, t, cumulative / cumulative[-1]))
 
     def describe(self):
         return f"pert({self.low:g}, {self.mode:g}, {self.high:g})"
@@ -246,15 +270,16 @@ class Normal(Distribution):
             )
 
     def _cdf(self, x: float) -> float:
-        return float(stats.norm.cdf(x, self.mean, self.sd))
+        return norm_cdf((x - self.mean) / self.sd)
+
+    def _sf(self, x: float) -> float:
+        return norm_sf((x - self.mean) / self.sd)
 
     def _mass_between(self, a: float, b: float) -> float:
         """Untruncated probability of [a, b], measured from the nearer tail so that a
         range far out in either tail is not lost to rounding."""
         if a > self.mean:
-            return float(
-                stats.norm.sf(a, self.mean, self.sd) - stats.norm.sf(b, self.mean, self.sd)
-            )
+            return self._sf(a) - self._sf(b)
         return self._cdf(b) - self._cdf(a)
 
     def ppf(self, u):
@@ -262,10 +287,15 @@ class Normal(Distribution):
         if self.sd == 0:
             return np.full(u.shape, self.mean)
         if math.isinf(self.low) and math.isinf(self.high):
-            return stats.norm.ppf(u, self.mean, self.sd)
-        a = (self.low - self.mean) / self.sd
-        b = (self.high - self.mean) / self.sd
-        return stats.truncnorm.ppf(u, a, b, loc=self.mean, scale=self.sd)
+            return self.mean + self.sd * ndtri(u)
+        # Map u into the truncated band of the CDF, p = F(low) + u * mass, and invert.
+        # Where p > 1/2 invert its complement, 1 - p = S(high) + (1 - u) * mass, which
+        # keeps its precision in the upper tail.
+        mass = self._mass_between(self.low, self.high)
+        below = self._cdf(self.low) + u * mass
+        above = self._sf(self.high) + (1.0 - u) * mass
+        z = np.where(below <= 0.5, ndtri(np.minimum(below, 0.5)), -ndtri(np.minimum(above, 0.5)))
+        return np.clip(self.mean + self.sd * z, self.low, self.high)
 
     def support(self):
         if self.sd == 0:
@@ -282,8 +312,7 @@ class Normal(Distribution):
         # machine epsilon is still measured, not lost in 1 - inside.
         below = max(self._cdf(lo) - self._cdf(self.low), 0.0)
         above = max(
-            float(stats.norm.sf(hi, self.mean, self.sd))
-            - float(stats.norm.sf(self.high, self.mean, self.sd)),
+            self._sf(hi) - self._sf(self.high),
             0.0,
         )
         return min(1.0, (below + above) / self._mass_between(self.low, self.high))
@@ -325,7 +354,7 @@ class Lognormal(Distribution):
         u = np.asarray(u, dtype=float)
         if self.p5 == self.p95:
             return np.full(u.shape, self.p5)  # exp(log(p5)) can miss p5 by an ulp
-        return np.exp(self.mu + self.sigma * stats.norm.ppf(u))
+        return np.exp(self.mu + self.sigma * ndtri(u))
 
     def support(self):
         if self.p5 == self.p95:
@@ -335,8 +364,9 @@ class Lognormal(Distribution):
     def mass_outside(self, low, high):
         if self.p5 == self.p95:
             return 0.0 if low <= self.p5 <= high else 1.0
-        dist = stats.lognorm(self.sigma, scale=math.exp(self.mu))
-        return float(dist.cdf(low) + dist.sf(high)) if low > 0 else float(dist.sf(high))
+        below = norm_cdf((math.log(low) - self.mu) / self.sigma) if low > 0 else 0.0
+        above = norm_sf((math.log(high) - self.mu) / self.sigma) if high < math.inf else 0.0
+        return below + above
 
     def describe(self):
         return f"lognormal(p5 {self.p5:g}, p95 {self.p95:g})"

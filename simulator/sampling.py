@@ -11,9 +11,9 @@ import zlib
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy import stats
 
 from .scenario import Correlation, Scenario
+from .special import ndtri
 
 __all__ = [
     "BLOCK_SIZE",
@@ -108,9 +108,11 @@ def copula_matrix(correlations: Sequence[Correlation]) -> tuple[tuple[str, ...],
 
 
 def _correlate(uniforms: Mapping[str, np.ndarray], correlations: Sequence[Correlation]):
+    from scipy.special import ndtr  # only for scenarios with correlations
+
     names, factor = copula_matrix(correlations)
-    z = stats.norm.ppf(np.column_stack([uniforms[n] for n in names]))
-    correlated = stats.norm.cdf(z @ factor.T)
+    z = ndtri(np.column_stack([uniforms[n] for n in names]))
+    correlated = ndtr(z @ factor.T)
     # Keep uniforms strictly inside (0, 1) after the round trip through the normal.
     correlated = np.clip(correlated, _HALF_ULP, _BELOW_ONE)
     return {n: correlated[:, i] for i, n in enumerate(names)}

@@ -10,16 +10,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ..batch import Batch
 from ..scenario import Option
+from ..special import binomial_counts, poisson_counts
 from . import api
 
 __all__ = [
     "Staffing",
     "monthly_costs",
-    "poisson_counts",
     "replicas_needed",
     "setup_share",
     "staffing",
@@ -124,7 +123,7 @@ def _departures(uniforms, seats: int, monthly_leave, vacancy) -> np.ndarray:
         for k in range(1, min(m, longest) + 1):
             still_empty += departures[:, m - k] * (vacancy > k)
         filled = np.maximum(seats - still_empty, 0.0)
-        departures[:, m] = stats.binom.ppf(uniforms[:, m], filled, monthly_leave)
+        departures[:, m] = binomial_counts(uniforms[:, m], filled, monthly_leave)
     return departures
 
 
@@ -136,29 +135,6 @@ def _upgrades(option: Option, batch: Batch, serving: np.ndarray) -> np.ndarray:
     rate = serving / batch.value(path)
     uniforms = batch.streams.uniform(f"{option.path('upgrades')}", (batch.volume.shape[1],))
     return poisson_counts(uniforms, rate)
-
-
-def poisson_counts(uniforms: np.ndarray, rate) -> np.ndarray:
-    """Poisson inverse CDF by summing the probability mass term by term.
-
-    Much faster than ``scipy.stats.poisson.ppf`` for the small rates of monthly
-    events, and equal to it (see the tests).
-    """
-    rate = np.broadcast_to(rate, uniforms.shape)
-    mass = np.exp(-rate)
-    cumulative = mass.copy()
-    counts = np.zeros(uniforms.shape)
-    above = uniforms > cumulative
-    k = 0
-    while above.any():
-        k += 1
-        mass = mass * rate / k
-        cumulative = cumulative + mass
-        counts += above
-        # The cumulative sum can stall just below 1 in floating point; an element stops
-        # once its next term underflows, whatever else is in the batch.
-        above &= (uniforms > cumulative) & (mass > 0)
-    return counts
 
 
 def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str, np.ndarray]:
