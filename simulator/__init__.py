@@ -52,6 +52,8 @@ def run(
     paths: int | None = None,
     seed: int | None = None,
     chunk_size: int | None = None,
+    workers: int | None = None,
+    keep_paths: bool = False,
     progress=None,
 ) -> SimulationResult:
     """Simulate ``scenario`` and summarize it.
@@ -63,7 +65,12 @@ def run(
     paths, seed
         Override the scenario's own values.
     chunk_size
-        Paths costed together; memory only, never results.
+        Paths costed together; memory and speed only, never results.
+    workers
+        Processes in parallel (default: every available core); never changes results.
+    keep_paths
+        Keep per-path arrays in ``result.paths`` (``totals``, ``monthly``, ``draws``...);
+        memory then grows with paths.
     progress
         Optional ``progress(done, total)`` callback.
 
@@ -74,6 +81,13 @@ def run(
     from .analysis import summarize
     from .engine import simulate
 
-    return summarize(
-        simulate(scenario, paths=paths, seed=seed, chunk_size=chunk_size, progress=progress)
+    outcome = simulate(
+        scenario,
+        paths=paths,
+        seed=seed,
+        chunk_size=chunk_size,
+        workers=workers,
+        keep_paths=keep_paths,
+        progress=progress,
     )
+    return summarize(outcome)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .engine import PathResults
+from .histogram import Histogram
 
 __all__ = [
     "Distribution",
@@ -53,18 +54,19 @@ def cvar(values: np.ndarray, level: float = 0.95) -> float:
     return float(np.mean(np.partition(values, len(values) - k)[-k:]))
 
 
-def describe_costs(values: np.ndarray) -> Distribution:
-    """Summarize a cost per path into a :class:`Distribution`."""
-    p = np.percentile(values, PERCENTILES)
+def describe_costs(histogram: Histogram, moments: np.ndarray) -> Distribution:
+    """Summarize a cost across paths from its histogram and ``[count, mean, M2]``."""
+    p = histogram.quantile(np.array(PERCENTILES) / 100)
+    exact = histogram.min == histogram.max  # every path the same: no rounding at all
     return Distribution(
-        mean=float(np.mean(values)),
-        sd=float(np.std(values)),
+        mean=histogram.min if exact else float(moments[1]),
+        sd=0.0 if exact else math.sqrt(max(moments[2], 0.0) / moments[0]),
         p5=float(p[0]),
         p25=float(p[1]),
         p50=float(p[2]),
         p75=float(p[3]),
         p95=float(p[4]),
-        cvar95=cvar(values),
+        cvar95=histogram.tail_mean(0.05),
     )
 
 
@@ -166,76 +168,70 @@ class SimulationResult:
         }
 
 
-def _cheapest_shares(totals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per option: share of paths where it is cheapest (ties split) and mean regret."""
-    lowest = totals.min(axis=0)
-    is_lowest = totals == lowest
-    shares = (is_lowest / is_lowest.sum(axis=0)).mean(axis=1)
-    regret = (totals - lowest).mean(axis=1)
-    return shares, regret
-
-
-def breakeven_median(months: np.ndarray) -> int | None:
-    """Median break-even month, counting paths that never break even as never.
-
-    ``None`` when fewer than half the paths break even within the horizon.
-    """
-    never = months == 0
-    if never.mean() > 0.5:
+def breakeven_median(counts: np.ndarray) -> int | None:
+    """Median break-even month from counts per month (index 0: never breaks even),
+    counting never as later than every month; ``None`` when fewer than half the paths
+    break even within the horizon."""
+    n = counts.sum()
+    if counts[0] > n / 2:
         return None
-    ordered = np.sort(np.where(never, np.iinfo(np.int64).max, months))
-    return int(ordered[math.ceil(0.5 * len(ordered)) - 1])
+    order = np.concatenate([counts[1:], counts[:1]])  # never goes last
+    rank = math.ceil(0.5 * n)
+    return int(np.searchsorted(np.cumsum(order), rank) + 1)
 
 
 def summarize(results: PathResults) -> SimulationResult:
-    """Compute every summary of the contract from per-path outcomes."""
+    """Compute every summary of the contract from a run's aggregates."""
     scenario = results.scenario
-    names = list(scenario.options)
-    totals = np.vstack([results.totals[n] for n in names])
-    shares, regret = _cheapest_shares(totals)
+    tally = results.tally
+    sums = tally.totals()
+    n = results.paths
 
     options = {}
-    for i, name in enumerate(names):
+    for name in tally.names:
         option = scenario.options[name]
-        monthly = np.percentile(results.monthly[name], (5, 50, 95), axis=0)
+        monthly = np.array([h.quantile([0.05, 0.5, 0.95]) for h in tally.monthly[name]]).T
+        components = {
+            key.split(":", 2)[2]: float(value[0]) / n
+            for key, value in sums.sums.items()
+            if key.startswith(f"component:{name}:")
+        }
         options[name] = OptionSummary(
             name=name,
             label=option.label,
             kind=option.kind,
-            total_cost=describe_costs(results.totals[name]),
-            npv=describe_costs(results.npv[name]),
+            total_cost=describe_costs(
+                tally.histograms[f"total:{name}"], sums[f"moments:total:{name}"]
+            ),
+            npv=describe_costs(tally.histograms[f"npv:{name}"], sums[f"moments:npv:{name}"]),
             monthly_cost={
                 "p5": monthly[0].tolist(),
                 "p50": monthly[1].tolist(),
                 "p95": monthly[2].tolist(),
             },
-            p_cheapest=float(shares[i]),
-            expected_regret=float(regret[i]),
-            breakdown={k: float(np.mean(v)) for k, v in results.components[name].items()},
+            p_cheapest=float(sums[f"cheapest:{name}"][0]) / n,
+            expected_regret=float(sums[f"regret:{name}"][0]) / n,
+            breakdown=components,
         )
 
-    base = results.totals[scenario.baseline]
-    n = results.paths
     versus = {}
-    for name in names:
-        if name == scenario.baseline:
-            continue
-        savings = base - results.totals[name]
-        p = float(np.mean(savings > 0))
-        months = results.breakeven[name]
-        pct = np.percentile(savings, (5, 50, 95))
+    for name in tally.rivals:
+        p = float(sums[f"cheaper:{name}"][0]) / n
+        savings = tally.histograms[f"savings:{name}"]
+        pct = savings.quantile([0.05, 0.5, 0.95])
+        breakeven = sums[f"breakeven:{name}"]
         versus[name] = Comparison(
             name=name,
             p_cheaper=p,
             p_cheaper_se=math.sqrt(p * (1 - p) / n),
-            p_cheaper_by_year=results.cheaper_by_year[name].mean(axis=0).tolist(),
+            p_cheaper_by_year=(sums[f"by_year:{name}"] / n).tolist(),
             savings={
-                "mean": float(np.mean(savings)),
+                "mean": float(sums[f"savings:{name}"][0]) / n,
                 "p5": float(pct[0]),
                 "p50": float(pct[1]),
                 "p95": float(pct[2]),
             },
-            breakeven_p_within_horizon=float(np.mean(months > 0)),
-            breakeven_p50=breakeven_median(months),
+            breakeven_p_within_horizon=float(n - breakeven[0]) / n,
+            breakeven_p50=breakeven_median(breakeven),
         )
     return SimulationResult(results, options, versus)

@@ -1,16 +1,20 @@
-"""Run a scenario: blocks of paths, common random numbers, per-path outcomes.
+"""Run a scenario: blocks of paths, common random numbers, streaming aggregates.
 
 Paths are split into fixed-size blocks (:data:`~simulator.sampling.BLOCK_SIZE`), each
-seeded from its own child of ``SeedSequence(seed)``; batches of blocks are costed
-together, and every option is costed on the same draws. The outcome depends only on
-the scenario, the seed and the number of paths.
+seeded from its own child of ``SeedSequence(seed)``. Batches of blocks are costed
+together, every option on the same draws, and folded into a
+:class:`~simulator.tally.Tally`; batches may run on several worker processes. The
+outcome depends only on the scenario, the seed and the number of paths.
 """
 
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,74 +24,90 @@ from .costs import option_costs
 from .errors import ScenarioError
 from .sampling import BLOCK_SIZE, Block, Streams, plan_blocks, sample_inputs
 from .scenario import Scenario
+from .tally import MAX_COST, Tally, breakeven_months, year_ends
 
-__all__ = ["PathResults", "simulate", "DEFAULT_CHUNK_SIZE", "year_ends"]
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "MAX_COST",
+    "PathResults",
+    "breakeven_months",
+    "default_workers",
+    "discount_factors",
+    "simulate",
+    "year_ends",
+]
 
-DEFAULT_CHUNK_SIZE = 65_536
+DEFAULT_CHUNK_SIZE = 16_384
 """Paths costed together in one batch (rounded up to whole blocks)."""
-
-MAX_COST = 1e20
-"""Largest total cost accepted on a path, far beyond any real budget."""
 
 
 @dataclass
 class PathResults:
-    """Per-path outcomes of a run, before any summary.
+    """The outcome of a run: streaming aggregates, and per-path arrays if kept.
 
     Attributes
     ----------
-    totals, npv
-        Option name to total (and discounted) cost per path, shape ``(paths,)``.
-    monthly
-        Option name to monthly cost, shape ``(paths, months)``.
-    breakeven
-        Option name to the break-even month against the baseline per path (1-based;
-        0 where it never breaks even). The baseline is absent.
-    cheaper_by_year
-        Option name to whether cumulative cost is below the baseline's at the end of
-        each year, shape ``(paths, years)``.
-    components
-        Option name to each cost component's total per path, shape ``(paths,)``.
-    draws
-        Dotted key path to the sampled values of each uncertain input.
+    tally
+        Histograms and per-block sums of every option (see :class:`~simulator.tally.Tally`).
+    record
+        With ``keep_paths``: dotted names (``total:api``, ``npv:api``,
+        ``monthly:api``, ``breakeven:self_hosted``, ``by_year:self_hosted``,
+        ``component:api:traffic``, ``input:workload.monthly_growth``) to per-path
+        arrays; otherwise empty.
     """
 
     scenario: Scenario
     paths: int
     seed: int | None
     entropy: int
-    totals: dict[str, np.ndarray]
-    npv: dict[str, np.ndarray]
-    monthly: dict[str, np.ndarray]
-    breakeven: dict[str, np.ndarray]
-    cheaper_by_year: dict[str, np.ndarray]
-    components: dict[str, dict[str, np.ndarray]]
-    draws: dict[str, np.ndarray]
-    elapsed_s: float = field(default=0.0)
+    workers: int
+    tally: Tally
+    record: dict[str, np.ndarray] = field(default_factory=dict)
+    elapsed_s: float = 0.0
 
+    def _kept(self, prefix: str) -> dict[str, np.ndarray]:
+        if not self.record:
+            raise ValueError("per-path arrays were not kept: run with keep_paths=True")
+        return {k[len(prefix) :]: v for k, v in self.record.items() if k.startswith(prefix)}
 
-def year_ends(months: int) -> np.ndarray:
-    """Index of the last month of each year; the last entry ends at the horizon."""
-    return np.minimum(np.arange(1, math.ceil(months / 12) + 1) * 12, months) - 1
+    @property
+    def totals(self) -> dict[str, np.ndarray]:
+        """Option name to total cost per path (needs ``keep_paths``)."""
+        return self._kept("total:")
 
+    @property
+    def npv(self) -> dict[str, np.ndarray]:
+        """Option name to discounted cost per path (needs ``keep_paths``)."""
+        return self._kept("npv:")
 
-def breakeven_months(cumulative_savings: np.ndarray) -> np.ndarray:
-    """First 1-based month from which cumulative savings stay positive to the horizon.
+    @property
+    def monthly(self) -> dict[str, np.ndarray]:
+        """Option name to monthly cost, shape ``(paths, months)`` (needs ``keep_paths``)."""
+        return self._kept("monthly:")
 
-    Parameters
-    ----------
-    cumulative_savings
-        Baseline's cumulative cost minus the option's, shape ``(paths, months)``.
+    @property
+    def breakeven(self) -> dict[str, np.ndarray]:
+        """Rival name to its 1-based break-even month per path, 0 for never."""
+        return self._kept("breakeven:")
 
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(paths,)``; 0 where no such month exists.
-    """
-    ahead = cumulative_savings > 0
-    ahead_from_here = np.logical_and.accumulate(ahead[:, ::-1], axis=1)[:, ::-1]
-    first = np.argmax(ahead_from_here, axis=1) + 1
-    return np.where(ahead_from_here[:, -1], first, 0)
+    @property
+    def cheaper_by_year(self) -> dict[str, np.ndarray]:
+        """Rival name to cheaper-than-baseline at each year end, ``(paths, years)``."""
+        return self._kept("by_year:")
+
+    @property
+    def draws(self) -> dict[str, np.ndarray]:
+        """Dotted key path of each uncertain input to its sampled values."""
+        return self._kept("input:")
+
+    @property
+    def components(self) -> dict[str, dict[str, np.ndarray]]:
+        """Option name to each cost component's total per path."""
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for key, values in self._kept("component:").items():
+            name, component = key.split(":", 1)
+            out.setdefault(name, {})[component] = values
+        return out
 
 
 def discount_factors(scenario: Scenario) -> np.ndarray:
@@ -96,37 +116,66 @@ def discount_factors(scenario: Scenario) -> np.ndarray:
     return np.power(1.0 + scenario.discount_rate, -t / 12)
 
 
-def _run_batch(scenario: Scenario, entropy: int, blocks: list[Block]) -> dict:
+def default_workers() -> int:
+    """Worker processes to use by default: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _new_tally(scenario: Scenario) -> Tally:
+    return Tally(tuple(scenario.options), scenario.baseline, discount_factors(scenario))
+
+
+def _cost_batch(scenario: Scenario, entropy: int, blocks: list[Block], keep: bool):
+    """Sample, cost and tally one batch of blocks."""
+    streams = Streams(entropy, blocks)
+    tally = _new_tally(scenario)
     # Extreme inputs may overflow; the totals are checked once the run is complete.
     with np.errstate(over="ignore", invalid="ignore"):
-        return _cost_batch(scenario, Streams(entropy, blocks))
+        draws = sample_inputs(scenario, streams)
+        batch = make_batch(scenario, streams, draws)
+        monthly, components = {}, {}
+        for name in scenario.options:
+            parts = option_costs(batch, name)
+            monthly[name] = sum(parts.values())
+            components[name] = {k: v.sum(axis=1) for k, v in parts.items()}
+        outcome = tally.add(blocks, monthly, components)
+    record: dict[str, np.ndarray] = {}
+    if keep:
+        record.update(outcome)
+        record.update({f"monthly:{n}": m for n, m in monthly.items()})
+        record.update({f"input:{k}": v for k, v in draws.items()})
+        for name, parts in components.items():
+            record.update({f"component:{name}:{k}": v for k, v in parts.items()})
+    return tally, record
 
 
-def _cost_batch(scenario: Scenario, streams: Streams) -> dict:
-    draws = sample_inputs(scenario, streams)
-    batch = make_batch(scenario, streams, draws)
-    monthly: dict[str, np.ndarray] = {}
-    components: dict[str, dict[str, np.ndarray]] = {}
-    for name in scenario.options:
-        parts = option_costs(batch, name)
-        monthly[name] = np.sum(list(parts.values()), axis=0)
-        components[name] = {k: v.sum(axis=1) for k, v in parts.items()}
-    base_cumulative = np.cumsum(monthly[scenario.baseline], axis=1)
-    ends = year_ends(scenario.horizon_months)
-    breakeven, by_year = {}, {}
-    for name, cost in monthly.items():
-        if name == scenario.baseline:
-            continue
-        savings = base_cumulative - np.cumsum(cost, axis=1)
-        breakeven[name] = breakeven_months(savings)
-        by_year[name] = savings[:, ends] > 0
-    return {
-        "monthly": monthly,
-        "components": components,
-        "breakeven": breakeven,
-        "by_year": by_year,
-        "draws": draws,
-    }
+# Set in the parent before worker processes fork, so a task carries only its blocks.
+_JOB: tuple[Scenario, int, bool] | None = None
+
+
+def _task(blocks: list[Block]):
+    assert _JOB is not None
+    return _cost_batch(*_JOB[:2], blocks, _JOB[2])
+
+
+def _run_batches(
+    scenario: Scenario, entropy: int, groups: list[list[Block]], keep: bool, workers: int
+) -> Iterator[tuple[list[Block], tuple[Tally, dict]]]:
+    if workers <= 1 or len(groups) < 2:
+        for group in groups:
+            yield group, _cost_batch(scenario, entropy, group, keep)
+        return
+    global _JOB
+    _JOB = (scenario, entropy, keep)
+    context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield from zip(groups, pool.map(_task, groups), strict=True)
+    finally:
+        _JOB = None
 
 
 def simulate(
@@ -135,6 +184,8 @@ def simulate(
     paths: int | None = None,
     seed: int | None = None,
     chunk_size: int | None = None,
+    workers: int | None = None,
+    keep_paths: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> PathResults:
     """Sample and cost every path of ``scenario``.
@@ -149,6 +200,11 @@ def simulate(
     chunk_size
         Paths costed together (rounded up to whole blocks of 4096); affects memory and
         speed only, never the results.
+    workers
+        Processes costing batches in parallel (default: every available core);
+        results are identical to a single worker.
+    keep_paths
+        Also keep every per-path array (memory grows with paths).
     progress
         Called as ``progress(paths_done, paths_total)`` after each batch.
 
@@ -159,71 +215,45 @@ def simulate(
     paths = scenario.paths if paths is None else paths
     seed = scenario.seed if seed is None else seed
     chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
+    workers = default_workers() if workers is None else workers
     if paths < 1:
         raise ScenarioError(f"paths must be at least 1, got {paths}", key="paths")
     if chunk_size < 1:
         raise ScenarioError(f"chunk size must be at least 1, got {chunk_size}", key="chunk_size")
+    if workers < 1:
+        raise ScenarioError(f"workers must be at least 1, got {workers}", key="workers")
     if seed is not None and seed < 0:
         raise ScenarioError(f"seed must be >= 0, got {seed}", key="seed")
     entropy = np.random.SeedSequence().entropy if seed is None else seed
 
     started = time.perf_counter()
-    months = scenario.horizon_months
-    years = len(year_ends(months))
-    names = list(scenario.options)
-    rivals = [n for n in names if n != scenario.baseline]
-    monthly = {n: np.empty((paths, months)) for n in names}
-    breakeven = {n: np.empty(paths, dtype=np.int64) for n in rivals}
-    by_year = {n: np.empty((paths, years), dtype=bool) for n in rivals}
-    draws = {k: np.empty(paths) for k in scenario.inputs}
-    components: dict[str, dict[str, np.ndarray]] = {n: {} for n in names}
-
     blocks = plan_blocks(paths)
     per_batch = max(1, math.ceil(chunk_size / BLOCK_SIZE))
+    groups = [blocks[i : i + per_batch] for i in range(0, len(blocks), per_batch)]
+    first_row = {index: index * BLOCK_SIZE for index, _ in blocks}
+    tally = _new_tally(scenario)
+    record: dict[str, np.ndarray] = {}
     done = 0
-    for start in range(0, len(blocks), per_batch):
-        group = blocks[start : start + per_batch]
-        size = sum(n for _, n in group)
-        out = _run_batch(scenario, entropy, group)
-        rows = slice(done, done + size)
-        for n in names:
-            monthly[n][rows] = out["monthly"][n]
-            for k, v in out["components"][n].items():
-                components[n].setdefault(k, np.empty(paths))[rows] = v
-        for n in rivals:
-            breakeven[n][rows] = out["breakeven"][n]
-            by_year[n][rows] = out["by_year"][n]
-        for k, v in out["draws"].items():
-            draws[k][rows] = v
-        done += size
+    for group, (part, kept) in _run_batches(scenario, entropy, groups, keep_paths, workers):
+        tally.merge(part)
+        if keep_paths:
+            rows = slice(
+                first_row[group[0][0]], first_row[group[0][0]] + len(kept[next(iter(kept))])
+            )
+            for key, values in kept.items():
+                if key not in record:
+                    record[key] = np.empty((paths, *values.shape[1:]), dtype=values.dtype)
+                record[key][rows] = values
+        done += sum(n for _, n in group)
         if progress is not None:
             progress(done, paths)
-
-    weights = discount_factors(scenario)
-    with np.errstate(over="ignore", invalid="ignore"):
-        totals = {n: m.sum(axis=1) for n, m in monthly.items()}
-        npv = {n: m @ weights for n, m in monthly.items()}
-    for name in names:
-        # NaN fails the comparison too. Past the bound, sums and means over paths
-        # could overflow even where each path's total is finite.
-        if not (np.abs(totals[name]) < MAX_COST).all() or not (np.abs(npv[name]) < MAX_COST).all():
-            raise ScenarioError(
-                f"costs exceed {MAX_COST:.0e} or overflow on some paths: some inputs are too "
-                "extreme for this horizon (check volumes, growth, prices, discount rate and "
-                "their distributions)",
-                key=f"options.{name}",
-            )
     return PathResults(
         scenario=scenario,
         paths=paths,
         seed=seed,
         entropy=entropy,
-        totals=totals,
-        npv=npv,
-        monthly=monthly,
-        breakeven=breakeven,
-        cheaper_by_year=by_year,
-        components=components,
-        draws=draws,
+        workers=workers,
+        tally=tally,
+        record=record,
         elapsed_s=time.perf_counter() - started,
     )

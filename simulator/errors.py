@@ -31,6 +31,10 @@ class ScenarioError(ValueError):
         self.file = file
         super().__init__(str(self))
 
+    def __reduce__(self):
+        # Keyword-only arguments: rebuilt explicitly when sent back from a worker.
+        return (_rebuild, (self.message, self.key, self.file))
+
     def __str__(self) -> str:
         where = ": ".join(part for part in (self.file, self.key) if part)
         return f"{where}: {self.message}" if where else self.message
@@ -38,6 +42,10 @@ class ScenarioError(ValueError):
     def with_file(self, file: str) -> ScenarioError:
         """Return the same error attributed to ``file`` (kept if already set)."""
         return ScenarioError(self.message, key=self.key, file=self.file or file)
+
+
+def _rebuild(message: str, key: str | None, file: str | None) -> ScenarioError:
+    return ScenarioError(message, key=key, file=file)
 
 
 class SimulationError(RuntimeError):

@@ -36,7 +36,7 @@ NO_CORRELATION = "correlations=[]"
 def _run(*overrides: str):
     scenario = load_scenario(LOGISTICS, overrides)
     assert scenario.baseline == BASELINE
-    return run(scenario, paths=PATHS, seed=SEED)
+    return run(scenario, paths=PATHS, seed=SEED, keep_paths=True)
 
 
 def _p_cheaper(*overrides: str) -> float:

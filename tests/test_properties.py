@@ -152,7 +152,7 @@ def _scaled(value, factor: float):
 @given(documents())
 def test_totals_are_sums_of_monthly_costs(doc):
     s = parse_scenario(doc)
-    r = simulate(s)
+    r = simulate(s, keep_paths=True)
     months = s.horizon_months
     for name in s.options:
         monthly = r.monthly[name]
@@ -176,7 +176,7 @@ def test_totals_are_sums_of_monthly_costs(doc):
 @given(documents())
 def test_probabilities_are_probabilities(doc):
     s = parse_scenario(doc)
-    result = run(s)
+    result = run(s, keep_paths=True)
     summary = result.to_dict()
     shares = [o["p_cheapest"] for o in summary["options"].values()]
     assert all(0.0 <= p <= 1.0 for p in shares)
@@ -221,8 +221,9 @@ def test_same_seed_same_summary(doc):
 def test_chunk_size_does_not_change_results(doc):
     # 9000 paths are three blocks (4096, 4096, 808): chunk_size=1 costs them one at a time.
     s = parse_scenario(doc)
-    one = simulate(s, paths=9000, chunk_size=1)
-    whole = simulate(s, paths=9000)
+    one = simulate(s, paths=9000, chunk_size=1, keep_paths=True)
+    whole = simulate(s, paths=9000, keep_paths=True)
+    assert summarize(one).to_dict() == summarize(whole).to_dict()
     for name in s.options:
         assert np.array_equal(one.monthly[name], whole.monthly[name])
         assert np.array_equal(one.totals[name], whole.totals[name])
@@ -239,8 +240,8 @@ def test_chunk_size_does_not_change_results(doc):
 def test_first_paths_do_not_depend_on_path_count(doc):
     # Blocks are seeded by index, so a run of 5000 paths is the start of a run of 9000.
     s = parse_scenario(doc)
-    short = simulate(s, paths=5000)
-    long = simulate(s, paths=9000)
+    short = simulate(s, paths=5000, keep_paths=True)
+    long = simulate(s, paths=9000, keep_paths=True)
     for name in s.options:
         assert np.array_equal(short.monthly[name], long.monthly[name][:5000])
 

@@ -139,12 +139,14 @@ def test_uniforms_stay_inside_at_generator_extremes(raw):
 
 def test_seed_zero_runs_and_differs_from_seed_one():
     s = scenario_with()
-    r0 = simulate(s, paths=500, seed=0)
-    r1 = simulate(s, paths=500, seed=1)
+    r0 = simulate(s, paths=500, seed=0, keep_paths=True)
+    r1 = simulate(s, paths=500, seed=1, keep_paths=True)
     assert r0.seed == 0 and r0.entropy == 0
     assert np.all(np.isfinite(r0.totals["api"]))
     assert not np.array_equal(r0.totals["api"], r1.totals["api"])
-    assert np.array_equal(r0.totals["api"], simulate(s, paths=500, seed=0).totals["api"])
+    assert np.array_equal(
+        r0.totals["api"], simulate(s, paths=500, seed=0, keep_paths=True).totals["api"]
+    )
 
 
 def test_unseeded_run_records_entropy_that_repeats_it():
@@ -152,9 +154,9 @@ def test_unseeded_run_records_entropy_that_repeats_it():
     doc = copy.deepcopy(BASE)
     del doc["scenario"]["seed"]
     s = parse_scenario(doc)
-    first = simulate(s, paths=300)
+    first = simulate(s, paths=300, keep_paths=True)
     assert first.seed is None
-    again = simulate(s, paths=300, seed=first.entropy)
+    again = simulate(s, paths=300, seed=first.entropy, keep_paths=True)
     assert np.array_equal(first.totals["api"], again.totals["api"])
 
 

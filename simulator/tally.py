@@ -1,0 +1,209 @@
+"""Streaming aggregation of costed paths: what the summary needs, in flat memory.
+
+A :class:`Tally` takes batches of costed paths and keeps only
+
+- histograms (total, NPV and monthly cost per option; savings per rival), whose
+  integer counts merge exactly in any order;
+- per-block sums and moments, added up in block order at the end,
+
+so the result is the same whatever the batch size, the worker count or the order
+in which batches finish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ScenarioError
+from .histogram import Histogram, add_columns
+from .sampling import Block
+
+__all__ = ["MAX_COST", "Tally", "Totals", "year_ends", "breakeven_months", "moments"]
+
+MAX_COST = 1e20
+"""Largest total cost accepted on a path, far beyond any real budget."""
+
+
+def year_ends(months: int) -> np.ndarray:
+    """Index of the last month of each year; the last entry ends at the horizon."""
+    return np.minimum(np.arange(1, -(-months // 12) + 1) * 12, months) - 1
+
+
+def breakeven_months(cumulative_savings: np.ndarray) -> np.ndarray:
+    """First 1-based month from which cumulative savings stay positive to the horizon.
+
+    Parameters
+    ----------
+    cumulative_savings
+        Baseline's cumulative cost minus the option's, shape ``(paths, months)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(paths,)``; 0 where no such month exists.
+    """
+    ahead = cumulative_savings > 0
+    ahead_from_here = np.logical_and.accumulate(ahead[:, ::-1], axis=1)[:, ::-1]
+    first = np.argmax(ahead_from_here, axis=1) + 1
+    return np.where(ahead_from_here[:, -1], first, 0)
+
+
+def _check_bounded(values: np.ndarray, name: str) -> None:
+    # NaN fails the comparison too. Past the bound, sums and means over paths could
+    # overflow even where each path's total is finite.
+    if not (np.abs(values) < MAX_COST).all():
+        raise ScenarioError(
+            f"costs exceed {MAX_COST:.0e} or overflow on some paths: some inputs are too "
+            "extreme for this horizon (check volumes, growth, prices, discount rate and "
+            "their distributions)",
+            key=f"options.{name}",
+        )
+
+
+def moments(values: np.ndarray) -> np.ndarray:
+    """``[count, mean, M2]`` of ``values`` (M2: sum of squared deviations)."""
+    mean = values.mean()
+    return np.array([values.size, mean, ((values - mean) ** 2).sum()])
+
+
+def _merge_moments(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Chan et al.'s pairwise update of ``[count, mean, M2]``."""
+    n = a[0] + b[0]
+    delta = b[1] - a[1]
+    mean = a[1] + delta * b[0] / n
+    return np.array([n, mean, a[2] + b[2] + delta * delta * a[0] * b[0] / n])
+
+
+@dataclass
+class Totals:
+    """Per-block sums of one run, added up in block order."""
+
+    sums: dict[str, np.ndarray]
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.sums[key]
+
+
+@dataclass
+class Tally:
+    """Aggregates of costed paths, mergeable across batches and workers.
+
+    Parameters
+    ----------
+    names
+        Option names, baseline included.
+    baseline
+        The baseline option's name.
+    discount
+        NPV weight of each month.
+    """
+
+    names: tuple[str, ...]
+    baseline: str
+    discount: np.ndarray
+    blocks: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    histograms: dict[str, Histogram] = field(default_factory=dict)
+    monthly: dict[str, list[Histogram]] = field(default_factory=dict)
+
+    @property
+    def rivals(self) -> tuple[str, ...]:
+        """Every option but the baseline."""
+        return tuple(n for n in self.names if n != self.baseline)
+
+    def add(
+        self,
+        blocks: Sequence[Block],
+        monthly: Mapping[str, np.ndarray],
+        components: Mapping[str, Mapping[str, np.ndarray]],
+    ) -> dict[str, np.ndarray]:
+        """Count one batch: ``monthly`` cost per option, shape ``(paths, months)``,
+        and each option's ``components`` totalled per path.
+
+        Returns the per-path outcomes computed on the way (totals, NPV, break-even
+        months, cheaper by year), for callers that keep paths.
+        """
+        months = next(iter(monthly.values())).shape[1]
+        ends = year_ends(months)
+        totals = {n: monthly[n].sum(axis=1) for n in self.names}
+        npv = {n: monthly[n] @ self.discount for n in self.names}
+        for name in self.names:
+            _check_bounded(totals[name], name)
+            _check_bounded(npv[name], name)
+        stacked = np.vstack([totals[n] for n in self.names])
+        lowest = stacked.min(axis=0)
+        is_lowest = stacked == lowest
+        shares = is_lowest / is_lowest.sum(axis=0)
+        regret = stacked - lowest
+
+        base_cumulative = np.cumsum(monthly[self.baseline], axis=1)
+        outcome: dict[str, np.ndarray] = {}
+        savings, breakeven, by_year = {}, {}, {}
+        for name in self.rivals:
+            cumulative = base_cumulative - np.cumsum(monthly[name], axis=1)
+            savings[name] = cumulative[:, -1]
+            breakeven[name] = breakeven_months(cumulative)
+            by_year[name] = cumulative[:, ends] > 0
+            outcome[f"breakeven:{name}"] = breakeven[name]
+            outcome[f"by_year:{name}"] = by_year[name]
+        for name in self.names:
+            outcome[f"total:{name}"] = totals[name]
+            outcome[f"npv:{name}"] = npv[name]
+
+        start = 0
+        for index, size in blocks:
+            rows = slice(start, start + size)
+            start += size
+            sums: dict[str, np.ndarray] = {}
+            for i, name in enumerate(self.names):
+                sums[f"moments:total:{name}"] = moments(totals[name][rows])
+                sums[f"moments:npv:{name}"] = moments(npv[name][rows])
+                sums[f"cheapest:{name}"] = np.array([shares[i, rows].sum()])
+                sums[f"regret:{name}"] = np.array([regret[i, rows].sum()])
+                for component, per_path in components[name].items():
+                    sums[f"component:{name}:{component}"] = np.array([per_path[rows].sum()])
+            for name in self.rivals:
+                sums[f"cheaper:{name}"] = np.array([(savings[name][rows] > 0).sum()])
+                sums[f"savings:{name}"] = np.array([savings[name][rows].sum()])
+                sums[f"by_year:{name}"] = by_year[name][rows].sum(axis=0).astype(float)
+                sums[f"breakeven:{name}"] = np.bincount(
+                    breakeven[name][rows], minlength=months + 1
+                ).astype(float)
+            self.blocks[index] = sums
+
+        for name in self.names:
+            self._histogram(f"total:{name}").add(totals[name])
+            self._histogram(f"npv:{name}").add(npv[name])
+            columns = self.monthly.setdefault(name, [Histogram() for _ in range(months)])
+            add_columns(columns, monthly[name])
+        for name in self.rivals:
+            self._histogram(f"savings:{name}").add(savings[name])
+        return outcome
+
+    def _histogram(self, key: str) -> Histogram:
+        return self.histograms.setdefault(key, Histogram())
+
+    def merge(self, other: Tally) -> None:
+        """Fold another tally (of other blocks) into this one."""
+        self.blocks.update(other.blocks)
+        for key, histogram in other.histograms.items():
+            self._histogram(key).merge(histogram)
+        for name, columns in other.monthly.items():
+            mine = self.monthly.setdefault(name, [Histogram() for _ in columns])
+            for a, b in zip(mine, columns, strict=True):
+                a.merge(b)
+
+    def totals(self) -> Totals:
+        """Every per-block sum added up in block order (moments by Chan's update)."""
+        out: dict[str, np.ndarray] = {}
+        for index in sorted(self.blocks):
+            for key, value in self.blocks[index].items():
+                if key not in out:
+                    out[key] = value.copy()
+                elif key.startswith("moments:"):
+                    out[key] = _merge_moments(out[key], value)
+                else:
+                    out[key] = out[key] + value
+        return Totals(out)
