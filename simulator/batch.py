@@ -1,9 +1,14 @@
-"""What a cost model sees: one batch of paths with its draws, volumes and streams."""
+"""What a cost model sees: one batch of paths with its draws, volumes and streams.
+
+Arrays over months and paths are ``(months, paths)``. A per-path value is an array of
+shape ``(paths,)`` and a per-month one ``(months, 1)``, so both broadcast against a
+month-by-path array without copies.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,14 +32,13 @@ class Batch:
     streams
         Named random streams for month-by-month events (attrition, upgrades).
     volume
-        Realized requests per month, shape ``(paths, months)``.
+        Realized requests per month, shape ``(months, paths)``.
     """
 
     scenario: Scenario
     draws: Mapping[str, np.ndarray]
     streams: Streams
     volume: np.ndarray
-    _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def size(self) -> int:
@@ -42,23 +46,47 @@ class Batch:
         return self.streams.size
 
     @property
+    def shape(self) -> tuple[int, int]:
+        """``(months, paths)``."""
+        return (self.scenario.horizon_months, self.streams.size)
+
+    @property
     def months(self) -> np.ndarray:
-        """Month index ``t`` (0 for the first month), shape ``(months,)``."""
-        return np.arange(self.scenario.horizon_months)
+        """Month index ``t`` (0 for the first month), shape ``(months, 1)``."""
+        return np.arange(self.scenario.horizon_months, dtype=float)[:, None]
 
     def value(self, path: str):
-        """A quantity by dotted key path: a float if fixed, else shape ``(paths, 1)``."""
+        """A quantity by dotted key path: a float if fixed, else shape ``(paths,)``."""
         if path in self.draws:
-            return self.draws[path][:, None]
+            return self.draws[path]
         return self.scenario.fixed_value(path)
 
     def option_value(self, option: Option, key: str):
         """One of an option's quantities (see :meth:`value`)."""
         return self.value(option.path(key))
 
-    def full(self, x) -> np.ndarray:
-        """Broadcast a scalar or ``(paths, 1)`` array to ``(paths, months)``."""
-        return np.broadcast_to(x, (self.size, self.scenario.horizon_months))
+    def trend(self, annual_change):
+        """``(1 + annual_change)**(t/12)`` for each month: ``(months, 1)`` for a number,
+        ``(months, paths)`` for a per-path change, 1 when there is no change.
+
+        One power per month with a scalar exponent: NumPy's power takes different
+        (last-bit different) paths depending on how a broadcast is iterated, which
+        would let the batch size leak into the results.
+        """
+        months = self.scenario.horizon_months
+        if not isinstance(annual_change, np.ndarray):
+            if annual_change == 0:
+                return 1.0
+            return np.array([(1.0 + annual_change) ** (t / 12) for t in range(months)])[:, None]
+        base = 1.0 + annual_change
+        out = np.empty((months, base.size))
+        for t in range(months):
+            np.power(base, t / 12, out=out[t])
+        return out
+
+    def monthly_uniforms(self, name: str) -> np.ndarray:
+        """Uniforms of stream ``name``, one per path and month, ``(months, paths)``."""
+        return np.ascontiguousarray(self.streams.uniform(name, (self.scenario.horizon_months,)).T)
 
 
 def make_batch(scenario: Scenario, streams: Streams, draws: Mapping[str, np.ndarray]) -> Batch:
@@ -67,15 +95,16 @@ def make_batch(scenario: Scenario, streams: Streams, draws: Mapping[str, np.ndar
     volatility = scenario.quantities["workload.growth_volatility"]
     shocks = None
     if not (volatility.is_fixed and volatility.support()[0] == 0):
-        shocks = streams.normal("workload.growth_shocks", (scenario.horizon_months,))
-    volume = realized_volume(
+        # Drawn per path (paths, months), as the seeding contract lays the stream out.
+        shocks = streams.normal("workload.growth_shocks", (scenario.horizon_months,)).T
+    values.volume = realized_volume(
         values.value("workload.requests_per_month"),
         values.value("workload.monthly_growth"),
         months=scenario.horizon_months,
+        paths=streams.size,
         volume_realization=values.value("workload.volume_realization"),
         growth_realization=values.value("workload.growth_realization"),
         growth_volatility=values.value("workload.growth_volatility"),
         shocks=shocks,
     )
-    values.volume = np.broadcast_to(volume, (streams.size, scenario.horizon_months))
     return values

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .batch import make_batch
-from .costs import option_costs
+from .costs import monthly_total, option_costs, per_path_total
 from .errors import ScenarioError
 from .sampling import BLOCK_SIZE, Block, Streams, plan_blocks, sample_inputs
 from .scenario import Scenario
@@ -139,13 +139,13 @@ def _cost_batch(scenario: Scenario, entropy: int, blocks: list[Block], keep: boo
         monthly, components = {}, {}
         for name in scenario.options:
             parts = option_costs(batch, name)
-            monthly[name] = sum(parts.values())
-            components[name] = {k: v.sum(axis=1) for k, v in parts.items()}
+            monthly[name] = monthly_total(parts, batch.shape)
+            components[name] = {k: per_path_total(v, batch.shape) for k, v in parts.items()}
         outcome = tally.add(blocks, monthly, components)
     record: dict[str, np.ndarray] = {}
     if keep:
         record.update(outcome)
-        record.update({f"monthly:{n}": m for n, m in monthly.items()})
+        record.update({f"monthly:{n}": m.T for n, m in monthly.items()})
         record.update({f"input:{k}": v for k, v in draws.items()})
         for name, parts in components.items():
             record.update({f"component:{name}:{k}": v for k, v in parts.items()})
@@ -155,25 +155,42 @@ def _cost_batch(scenario: Scenario, entropy: int, blocks: list[Block], keep: boo
 # Set in the parent before worker processes fork, so a task carries only its blocks.
 _JOB: tuple[Scenario, int, bool] | None = None
 
+# Tasks per worker: enough to balance the load and report progress, few enough that
+# shipping each task's tally back costs little.
+_TASKS_PER_WORKER = 4
 
-def _task(blocks: list[Block]):
+
+def _task(groups: list[list[Block]]) -> tuple[Tally, list[tuple[list[Block], dict]]]:
+    """Cost several batches in a worker and fold them into one tally."""
     assert _JOB is not None
-    return _cost_batch(*_JOB[:2], blocks, _JOB[2])
+    scenario, entropy, keep = _JOB
+    tally = _new_tally(scenario)
+    records = []
+    for group in groups:
+        part, record = _cost_batch(scenario, entropy, group, keep)
+        tally.merge(part)
+        records.append((group, record))
+    return tally, records
 
 
 def _run_batches(
     scenario: Scenario, entropy: int, groups: list[list[Block]], keep: bool, workers: int
-) -> Iterator[tuple[list[Block], tuple[Tally, dict]]]:
+) -> Iterator[tuple[Tally, list[tuple[list[Block], dict]]]]:
+    """Yield (tally, [(batch, kept paths)]) for consecutive runs of batches."""
     if workers <= 1 or len(groups) < 2:
         for group in groups:
-            yield group, _cost_batch(scenario, entropy, group, keep)
+            part, record = _cost_batch(scenario, entropy, group, keep)
+            yield part, [(group, record)]
         return
+    count = min(len(groups), workers * _TASKS_PER_WORKER)
+    bounds = np.linspace(0, len(groups), count + 1).astype(int)
+    tasks = [groups[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     global _JOB
     _JOB = (scenario, entropy, keep)
     context = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield from zip(groups, pool.map(_task, groups), strict=True)
+            yield from pool.map(_task, tasks)
     finally:
         _JOB = None
 
@@ -230,21 +247,19 @@ def simulate(
     blocks = plan_blocks(paths)
     per_batch = max(1, math.ceil(chunk_size / BLOCK_SIZE))
     groups = [blocks[i : i + per_batch] for i in range(0, len(blocks), per_batch)]
-    first_row = {index: index * BLOCK_SIZE for index, _ in blocks}
     tally = _new_tally(scenario)
     record: dict[str, np.ndarray] = {}
     done = 0
-    for group, (part, kept) in _run_batches(scenario, entropy, groups, keep_paths, workers):
+    for part, batches in _run_batches(scenario, entropy, groups, keep_paths, workers):
         tally.merge(part)
-        if keep_paths:
-            rows = slice(
-                first_row[group[0][0]], first_row[group[0][0]] + len(kept[next(iter(kept))])
-            )
+        for group, kept in batches:
+            size = sum(n for _, n in group)
+            first = group[0][0] * BLOCK_SIZE
             for key, values in kept.items():
                 if key not in record:
                     record[key] = np.empty((paths, *values.shape[1:]), dtype=values.dtype)
-                record[key][rows] = values
-        done += sum(n for _, n in group)
+                record[key][first : first + size] = values
+            done += size
         if progress is not None:
             progress(done, paths)
     return PathResults(

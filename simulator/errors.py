@@ -36,7 +36,7 @@ class ScenarioError(ValueError):
         return (_rebuild, (self.message, self.key, self.file))
 
     def __str__(self) -> str:
-        where = ": ".join(part for part in (self.file, self.key) if part)
+        where = ": ".join(str(part) for part in (self.file, self.key) if part)
         return f"{where}: {self.message}" if where else self.message
 
     def with_file(self, file: str) -> ScenarioError:

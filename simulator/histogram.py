@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["BITS", "ZERO", "Histogram", "keys", "add_columns"]
+__all__ = ["BITS", "ZERO", "Histogram", "add_rows", "keys"]
 
 BITS = 11
 """Mantissa bits kept: bins are at most 2**-11 (about 0.05%) wide, relative."""
@@ -27,11 +27,17 @@ _MAGNITUDE = np.int64(0x7FFF_FFFF_FFFF_FFFF)
 _ZERO_KEY = int(np.array([ZERO]).view(np.int64)[0] >> _SHIFT)
 
 
-def keys(values: np.ndarray) -> np.ndarray:
-    """Bin key of each value: 0 near zero, positive above, negative below, in order."""
+def keys(values: np.ndarray, *, nonnegative: bool = False) -> np.ndarray:
+    """Bin key of each value: 0 near zero, positive above, negative below, in order.
+
+    ``nonnegative`` promises that no value is below zero, which saves two passes.
+    """
     bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
-    magnitude = ((bits & _MAGNITUDE) >> _SHIFT) - (_ZERO_KEY - 1)
-    magnitude = np.maximum(magnitude, 0)
+    magnitude = bits >> _SHIFT if nonnegative else (bits & _MAGNITUDE) >> _SHIFT
+    magnitude -= _ZERO_KEY - 1
+    np.maximum(magnitude, 0, out=magnitude)
+    if nonnegative:
+        return magnitude
     return np.where(bits < 0, -magnitude, magnitude)
 
 
@@ -135,15 +141,16 @@ class Histogram:
         return float(np.clip(total / k, self.min, self.max))
 
 
-def add_columns(histograms: list[Histogram], values: np.ndarray) -> None:
-    """Count each column of ``values`` (paths, columns) into its own histogram, with
-    one ``bincount`` for all columns."""
-    k = keys(values)
-    low = k.min(axis=0)
-    width = k.max(axis=0) - low + 1
+def add_rows(histograms: list[Histogram], values: np.ndarray) -> None:
+    """Count each row of ``values`` (rows, values) into its own histogram, with one
+    ``bincount`` for all rows."""
+    lows, highs = values.min(axis=1), values.max(axis=1)
+    k = keys(values, nonnegative=bool(lows.min() >= 0))
+    low = k.min(axis=1)
+    width = k.max(axis=1) - low + 1
     start = np.concatenate([[0], np.cumsum(width)[:-1]])
-    counts = np.bincount((k - low + start).ravel(), minlength=int(width.sum()))
-    lows, highs = values.min(axis=0), values.max(axis=0)
+    k += (start - low)[:, None]
+    counts = np.bincount(k.ravel(), minlength=int(width.sum()))
     for j, histogram in enumerate(histograms):
         segment = counts[start[j] : start[j] + width[j]]
         histogram._add_counts(int(low[j]), segment, float(lows[j]), float(highs[j]))

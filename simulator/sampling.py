@@ -112,7 +112,7 @@ def _correlate(uniforms: Mapping[str, np.ndarray], correlations: Sequence[Correl
 
     names, factor = copula_matrix(correlations)
     z = ndtri(np.column_stack([uniforms[n] for n in names]))
-    correlated = ndtr(z @ factor.T)
+    correlated = ndtr(np.einsum("pi,ji->pj", z, factor))
     # Keep uniforms strictly inside (0, 1) after the round trip through the normal.
     correlated = np.clip(correlated, _HALF_ULP, _BELOW_ONE)
     return {n: correlated[:, i] for i, n in enumerate(names)}

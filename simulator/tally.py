@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import ScenarioError
-from .histogram import Histogram, add_columns
+from .histogram import Histogram, add_rows
 from .sampling import Block
 
-__all__ = ["MAX_COST", "Tally", "Totals", "year_ends", "breakeven_months", "moments"]
+__all__ = ["MAX_COST", "Tally", "Totals", "breakeven_months", "cumulate", "moments", "year_ends"]
 
 MAX_COST = 1e20
 """Largest total cost accepted on a path, far beyond any real budget."""
@@ -32,13 +32,21 @@ def year_ends(months: int) -> np.ndarray:
     return np.minimum(np.arange(1, -(-months // 12) + 1) * 12, months) - 1
 
 
+def cumulate(monthly: np.ndarray) -> np.ndarray:
+    """Running sum over months of a ``(months, paths)`` array, in place, row by row
+    (far faster than ``cumsum`` along the short axis)."""
+    for t in range(1, monthly.shape[0]):
+        monthly[t] += monthly[t - 1]
+    return monthly
+
+
 def breakeven_months(cumulative_savings: np.ndarray) -> np.ndarray:
     """First 1-based month from which cumulative savings stay positive to the horizon.
 
     Parameters
     ----------
     cumulative_savings
-        Baseline's cumulative cost minus the option's, shape ``(paths, months)``.
+        Baseline's cumulative cost minus the option's, shape ``(months, paths)``.
 
     Returns
     -------
@@ -46,9 +54,11 @@ def breakeven_months(cumulative_savings: np.ndarray) -> np.ndarray:
         Shape ``(paths,)``; 0 where no such month exists.
     """
     ahead = cumulative_savings > 0
-    ahead_from_here = np.logical_and.accumulate(ahead[:, ::-1], axis=1)[:, ::-1]
-    first = np.argmax(ahead_from_here, axis=1) + 1
-    return np.where(ahead_from_here[:, -1], first, 0)
+    # Keep only the run of months that lasts to the horizon, then count it.
+    for t in range(ahead.shape[0] - 2, -1, -1):
+        ahead[t] &= ahead[t + 1]
+    months_ahead = ahead.sum(axis=0)
+    return np.where(months_ahead > 0, ahead.shape[0] - months_ahead + 1, 0)
 
 
 def _check_bounded(values: np.ndarray, name: str) -> None:
@@ -119,16 +129,18 @@ class Tally:
         monthly: Mapping[str, np.ndarray],
         components: Mapping[str, Mapping[str, np.ndarray]],
     ) -> dict[str, np.ndarray]:
-        """Count one batch: ``monthly`` cost per option, shape ``(paths, months)``,
+        """Count one batch: ``monthly`` cost per option, shape ``(months, paths)``,
         and each option's ``components`` totalled per path.
 
         Returns the per-path outcomes computed on the way (totals, NPV, break-even
         months, cheaper by year), for callers that keep paths.
         """
-        months = next(iter(monthly.values())).shape[1]
+        months = next(iter(monthly.values())).shape[0]
         ends = year_ends(months)
-        totals = {n: monthly[n].sum(axis=1) for n in self.names}
-        npv = {n: monthly[n] @ self.discount for n in self.names}
+        totals = {n: monthly[n].sum(axis=0) for n in self.names}
+        # einsum rather than a matrix product: BLAS would spin up threads of its own and
+        # fight the worker processes for the cores.
+        npv = {n: np.einsum("mp,m->p", monthly[n], self.discount) for n in self.names}
         for name in self.names:
             _check_bounded(totals[name], name)
             _check_bounded(npv[name], name)
@@ -138,14 +150,13 @@ class Tally:
         shares = is_lowest / is_lowest.sum(axis=0)
         regret = stacked - lowest
 
-        base_cumulative = np.cumsum(monthly[self.baseline], axis=1)
         outcome: dict[str, np.ndarray] = {}
         savings, breakeven, by_year = {}, {}, {}
         for name in self.rivals:
-            cumulative = base_cumulative - np.cumsum(monthly[name], axis=1)
-            savings[name] = cumulative[:, -1]
+            cumulative = cumulate(monthly[self.baseline] - monthly[name])
+            savings[name] = cumulative[-1]
+            by_year[name] = (cumulative[ends] > 0).T
             breakeven[name] = breakeven_months(cumulative)
-            by_year[name] = cumulative[:, ends] > 0
             outcome[f"breakeven:{name}"] = breakeven[name]
             outcome[f"by_year:{name}"] = by_year[name]
         for name in self.names:
@@ -176,8 +187,8 @@ class Tally:
         for name in self.names:
             self._histogram(f"total:{name}").add(totals[name])
             self._histogram(f"npv:{name}").add(npv[name])
-            columns = self.monthly.setdefault(name, [Histogram() for _ in range(months)])
-            add_columns(columns, monthly[name])
+            rows = self.monthly.setdefault(name, [Histogram() for _ in range(months)])
+            add_rows(rows, monthly[name])
         for name in self.rivals:
             self._histogram(f"savings:{name}").add(savings[name])
         return outcome

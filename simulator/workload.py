@@ -1,4 +1,8 @@
-"""Realized volume paths: the forecast, bent by realization factors and monthly shocks."""
+"""Realized volume paths: the forecast, bent by realization factors and monthly shocks.
+
+Arrays over months and paths are laid out ``(months, paths)``: a month is one
+contiguous row, so month-to-month recurrences are a handful of fast row operations.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ def realized_volume(
     monthly_growth,
     *,
     months: int,
+    paths: int = 1,
     volume_realization=1.0,
     growth_realization=1.0,
     growth_volatility=0.0,
@@ -25,24 +30,30 @@ def realized_volume(
     Parameters
     ----------
     requests_per_month, monthly_growth, volume_realization, growth_realization, growth_volatility
-        Scalars or arrays of shape ``(paths, 1)``.
-    months
-        Horizon length.
+        Numbers, or arrays of shape ``(paths,)``.
+    months, paths
+        Shape of the result (``paths`` is taken from the arrays when they have one).
     shocks
-        Standard normal shocks ``e`` of shape ``(paths, months)``; column 0 is unused
+        Standard normal shocks ``e`` of shape ``(months, paths)``; row 0 is unused
         because the first month carries no shock. ``None`` means no volatility.
 
     Returns
     -------
     numpy.ndarray
-        Shape ``(paths, months)`` (or ``(1, months)`` when every argument is a scalar).
+        Shape ``(months, paths)``.
     """
-    t = np.arange(months)
     level = np.asarray(requests_per_month) * volume_realization
     growth = 1.0 + np.asarray(monthly_growth) * growth_realization
-    volume = level * np.power(growth, t)
-    if shocks is not None:
-        walk = np.cumsum(shocks, axis=1)
-        walk -= shocks[:, :1]  # e_1 .. e_t for month t, nothing for month 0
-        volume = volume * np.exp(np.asarray(growth_volatility) * walk)
-    return np.atleast_2d(volume)
+    paths = max(paths, level.size, growth.size, 0 if shocks is None else shocks.shape[1])
+    volume = np.empty((months, paths))
+    volume[0] = level
+    if months == 1:
+        return volume
+    if shocks is None:
+        steps = np.broadcast_to(growth, (months - 1, paths))
+    else:
+        steps = np.exp(np.asarray(growth_volatility) * shocks[1:]) * growth
+    # One multiplication per month: V_t = V_{t-1} * step_t.
+    for t in range(1, months):
+        np.multiply(volume[t - 1], steps[t - 1], out=volume[t])
+    return volume

@@ -620,10 +620,10 @@ def test_realized_volume_follows_the_formula_with_given_shocks():
             [9.0, 1.0, -2.0, 0.5],  # column 0 is never used: month 0 carries no shock
             [0.0, 0.0, 0.0, 0.0],
         ]
-    )
+    ).T  # (months, paths)
     volume = realized_volume(
         1000.0,
-        np.array([[0.05], [0.05]]),
+        np.array([0.05, 0.05]),
         months=4,
         volume_realization=1.2,
         growth_realization=0.5,  # realized growth 0.05 * 0.5 = 2.5 % a month
@@ -641,10 +641,10 @@ def test_realized_volume_follows_the_formula_with_given_shocks():
         ],
         [level, level * 1.025, level * 1.025**2, level * 1.025**3],
     ]
-    np.testing.assert_allclose(volume, expected, rtol=1e-12)
+    np.testing.assert_allclose(volume.T, expected, rtol=1e-12)
     flat = realized_volume(500.0, -0.1, months=3)
-    assert flat.shape == (1, 3)
-    np.testing.assert_allclose(flat, [[500.0, 450.0, 405.0]], rtol=1e-12)
+    assert flat.shape == (3, 1)  # (months, paths)
+    np.testing.assert_allclose(flat[:, 0], [500.0, 450.0, 405.0], rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -660,14 +660,15 @@ def test_realized_volume_follows_the_formula_with_given_shocks():
     ],
 )
 def test_breakeven_month_is_the_start_of_the_last_run_ahead(monthly_savings, month):
-    cumulative = np.cumsum(np.array([monthly_savings], dtype=float), axis=1)
+    # breakeven_months takes (months, paths): one path here.
+    cumulative = np.cumsum(np.array([monthly_savings], dtype=float), axis=1).T
     assert breakeven_months(cumulative).tolist() == [month]
     assert (_first_month_ahead_for_good(monthly_savings) or 0) == month
 
 
 def test_breakeven_months_works_path_by_path():
-    cumulative = np.cumsum([[-1.0, 2, -2, 2], [1, 1, 1, 1], [1, -5, 1, 1]], axis=1)
-    # row 0: -1, 1, -1, 1 -> 4; row 1: ahead throughout -> 1; row 2: 1, -4, -3, -2 -> never
+    cumulative = np.cumsum([[-1.0, 2, -2, 2], [1, 1, 1, 1], [1, -5, 1, 1]], axis=1).T
+    # path 0: -1, 1, -1, 1 -> 4; path 1: ahead throughout -> 1; path 2: 1, -4, -3, -2 -> never
     assert breakeven_months(cumulative).tolist() == [4, 1, 0]
 
 

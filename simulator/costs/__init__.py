@@ -1,7 +1,8 @@
 """Cost models, one module per option kind, all with the same signature.
 
-``monthly_costs(option, batch, volume) -> {component: array (paths, months)}``. A new
-option kind is a new module registered in :data:`MODELS`.
+``monthly_costs(option, batch, volume) -> {component: cost}``, each cost a number or
+an array that broadcasts to ``(months, paths)``. A new option kind is a new module
+registered in :data:`MODELS`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ..batch import Batch
 from ..scenario import Option
 from . import api, hybrid, self_hosted
 
-__all__ = ["MODELS", "CostModel", "option_costs"]
+__all__ = ["MODELS", "CostModel", "option_costs", "monthly_total", "per_path_total"]
 
 CostModel = Callable[[Option, Batch, np.ndarray], dict[str, np.ndarray]]
 
@@ -34,9 +35,31 @@ def option_costs(
     Returns
     -------
     dict
-        Component name (``"traffic"``, ``"gpus"``, ``"people"`` ...) to an array of
-        shape ``(paths, months)``.
+        Component name (``"traffic"``, ``"gpus"``, ``"people"`` ...) to a cost that
+        broadcasts to ``(months, paths)``.
     """
     option = batch.scenario.options[name]
     volume = batch.volume if volume is None else volume
     return MODELS[option.kind](option, batch, volume)
+
+
+def monthly_total(parts: dict[str, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """The sum of cost components, as one ``(months, paths)`` array."""
+    total = np.zeros(shape)
+    for part in parts.values():
+        if isinstance(part, np.ndarray) or part != 0:
+            total += part
+    return total
+
+
+def per_path_total(part, shape: tuple[int, int]) -> np.ndarray:
+    """A component's total over the months, per path, shape ``(paths,)``.
+
+    ``part`` is a number, a per-path ``(paths,)`` array, a per-month ``(months, 1)``
+    array or a full ``(months, paths)`` one.
+    """
+    months, paths = shape
+    part = np.asarray(part, dtype=float)
+    if part.ndim == 2:
+        return np.broadcast_to(part.sum(axis=0), (paths,))
+    return np.broadcast_to(part * months, (paths,))

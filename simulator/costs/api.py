@@ -19,19 +19,19 @@ def traffic_cost(option: Option, batch: Batch, volume: np.ndarray) -> np.ndarray
     out_tokens = batch.value("workload.output_tokens_per_request")
     in_price = batch.option_value(option, "input_price_per_mtok")
     out_price = batch.option_value(option, "output_price_per_mtok")
-    trend = np.power(1.0 + batch.option_value(option, "annual_price_change"), batch.months / 12)
     per_request = (in_tokens * in_price + out_tokens * out_price) / 1e6
-    return volume * (per_request * trend)
+    return volume * (per_request * batch.trend(batch.option_value(option, "annual_price_change")))
 
 
 def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str, np.ndarray]:
-    """Monthly cost of an ``api`` option: traffic, fixed fee and downtime.
+    """Monthly cost of an ``api`` option: traffic, fixed fee and downtime, each in the
+    smallest shape that broadcasts to (months, paths).
 
     ``cost_t = traffic_t + monthly_fee + (1 - uptime) * hours_per_month * downtime_cost_per_hour``
     """
     downtime_hours = (1.0 - batch.option_value(option, "uptime")) * batch.scenario.hours_per_month
     return {
         "traffic": traffic_cost(option, batch, volume),
-        "fees": batch.full(batch.option_value(option, "monthly_fee")),
-        "downtime": batch.full(downtime_hours * batch.value("business.downtime_cost_per_hour")),
+        "fees": batch.option_value(option, "monthly_fee"),
+        "downtime": downtime_hours * batch.value("business.downtime_cost_per_hour"),
     }

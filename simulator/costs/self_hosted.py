@@ -2,6 +2,10 @@
 
 A cloud-managed endpoint is the same stack with the GPU-hour price raised by
 ``managed_premium``; scenarios give it fewer engineers, higher uptime, shorter setup.
+
+Every component is returned in the smallest shape that broadcasts to
+``(months, paths)``: a constant stays a number, a per-path cost a row, so the
+engine does not pay for arrays of zeros.
 """
 
 from __future__ import annotations
@@ -16,17 +20,16 @@ from ..scenario import Option
 from ..special import binomial_counts, poisson_counts
 from . import api
 
-__all__ = [
-    "Staffing",
-    "monthly_costs",
-    "replicas_needed",
-    "setup_share",
-    "staffing",
-]
+__all__ = ["Staffing", "monthly_costs", "replicas_needed", "setup_share", "staffing"]
 
 # Demand that lands exactly on a whole number of replicas should not round up to one
 # more because of floating-point noise in the division.
 _CEIL_SLACK = 1e-9
+
+
+def _zero(x) -> bool:
+    """Whether ``x`` is a plain number equal to zero (arrays are never taken as zero)."""
+    return not isinstance(x, np.ndarray) and x == 0
 
 
 def replicas_needed(
@@ -44,28 +47,45 @@ def replicas_needed(
 
     Peak provisioning rounds up to whole replicas sized for the peak hour; autoscale
     follows the average demand with an overhead and is not rounded (a month's average).
+    ``demand`` may be overwritten.
     """
     capacity = replica_tokens_per_s * max_utilization
     if provisioning == "peak":
-        needed = np.ceil(demand * peak_to_average / capacity - _CEIL_SLACK)
+        needed = np.multiply(demand, peak_to_average / capacity, out=demand)
+        needed -= _CEIL_SLACK
+        np.ceil(needed, out=needed)
     else:
-        needed = demand / capacity * autoscale_overhead
-    return np.maximum(min_replicas, needed) + spare_replicas
+        needed = np.multiply(demand, autoscale_overhead / capacity, out=demand)
+    np.maximum(needed, min_replicas, out=needed)
+    if spare_replicas:
+        needed += spare_replicas
+    return needed
 
 
-def setup_share(setup_months, months: np.ndarray) -> np.ndarray:
-    """Share of each month spent in setup (a month partly in setup is split pro rata)."""
+def setup_share(setup_months, months: np.ndarray):
+    """Share of each month spent in setup (a month partly in setup is split pro rata);
+    the number 0 when there is no setup."""
+    if _zero(setup_months):
+        return 0.0
     return np.clip(setup_months - months, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
 class Staffing:
-    """People costs and vacancies of a team, per path and month."""
+    """People costs and vacancies of a team (each broadcasts to paths x months)."""
 
-    salaries: np.ndarray
-    hiring: np.ndarray
-    vacant_fte: np.ndarray
-    vacant_seats: np.ndarray
+    salaries: np.ndarray | float
+    hiring: np.ndarray | float
+    vacant_seats: np.ndarray | float
+
+
+def _first_month(values, shape: tuple[int, int]):
+    """A cost paid in the first month only, as an array; 0 when there is none."""
+    if _zero(values):
+        return 0.0
+    out = np.zeros(shape)
+    out[0] = values
+    return out
 
 
 def staffing(option: Option, batch: Batch) -> Staffing:
@@ -78,63 +98,82 @@ def staffing(option: Option, batch: Batch) -> Staffing:
     replacement costs ``hiring_cost_fraction`` of a year's cost. The initial team
     (``initial_hires`` FTE, default the whole team) is hired in the first month.
     """
-    shape = batch.volume.shape
+    shape = batch.shape
+    value = batch.option_value
     engineers = option.params["engineers"]
-    annual = batch.option_value(option, "engineer_annual_cost")
-    hiring_fraction = batch.option_value(option, "hiring_cost_fraction")
-    hiring = np.zeros(shape)
-    hiring[:, 0] = np.broadcast_to(
-        option.params["initial_hires"] * hiring_fraction * annual, (shape[0], 1)
-    )[:, 0]
+    annual = value(option, "engineer_annual_cost")
+    hiring_fraction = value(option, "hiring_cost_fraction")
+    initial = _first_month(option.params["initial_hires"] * hiring_fraction * annual, shape)
+    attrition = value(option, "annual_attrition")
     if engineers == 0:
-        return Staffing(np.zeros(shape), hiring, np.zeros(shape), np.zeros(shape))
+        return Staffing(0.0, initial, 0.0)
+    salaries = engineers * annual / 12
+    if _zero(attrition):
+        return Staffing(salaries, initial, 0.0)
 
     seats = math.ceil(engineers)
     fte_per_seat = engineers / seats
-    monthly_leave = 1.0 - np.power(1.0 - batch.option_value(option, "annual_attrition"), 1 / 12)
-    vacancy = np.broadcast_to(batch.option_value(option, "vacancy_months"), (shape[0], 1))[:, 0]
-    departures = np.zeros(shape)
-    if np.any(monthly_leave > 0):
-        departures = _departures(
-            batch.streams.uniform(f"{option.path('attrition')}", (shape[1],)),
-            seats,
-            np.broadcast_to(monthly_leave, (shape[0], 1))[:, 0],
-            vacancy,
-        )
+    monthly_leave = 1.0 - np.power(1.0 - attrition, 1 / 12)
+    vacancy = np.broadcast_to(value(option, "vacancy_months"), (batch.size,))
+    departures = _departures(
+        batch.monthly_uniforms(option.path("attrition")),
+        seats,
+        np.broadcast_to(monthly_leave, (batch.size,)),
+        vacancy,
+    )
+    months = shape[0]
     vacant_seats = np.zeros(shape)
-    for k in range(min(int(np.ceil(vacancy.max(initial=0.0))) + 1, shape[1])):
-        share_empty = np.clip(vacancy - k, 0.0, 1.0)[:, None]
-        vacant_seats[:, k:] += departures[:, : shape[1] - k] * share_empty
-    vacant_fte = vacant_seats * fte_per_seat
-    backfill = batch.option_value(option, "backfill_cost_multiplier")
-    monthly_cost = annual / 12
-    salaries = engineers * monthly_cost + vacant_fte * monthly_cost * (backfill - 1.0)
-    hiring = hiring + departures * fte_per_seat * hiring_fraction * annual
-    return Staffing(np.broadcast_to(salaries, shape), hiring, vacant_fte, vacant_seats)
+    for k in range(min(int(np.ceil(vacancy.max(initial=0.0))) + 1, months)):
+        share_empty = np.clip(vacancy - k, 0.0, 1.0)
+        vacant_seats[k:] += departures[: months - k] * share_empty
+    backfill = value(option, "backfill_cost_multiplier")
+    salaries = salaries + vacant_seats * (fte_per_seat * annual / 12 * (backfill - 1.0))
+    hiring = initial + departures * (fte_per_seat * hiring_fraction * annual)
+    return Staffing(salaries, hiring, vacant_seats)
 
 
 def _departures(uniforms, seats: int, monthly_leave, vacancy) -> np.ndarray:
-    """Departures per month: a binomial draw over the seats filled at the month's start."""
-    paths, months = uniforms.shape
-    departures = np.zeros((paths, months))
+    """Departures per month, ``(months, paths)``: a binomial draw over the seats filled
+    at the month's start."""
+    months, paths = uniforms.shape
+    departures = np.zeros((months, paths))
     longest = int(np.ceil(vacancy.max(initial=0.0)))
     for m in range(months):
         still_empty = np.zeros(paths)
         for k in range(1, min(m, longest) + 1):
-            still_empty += departures[:, m - k] * (vacancy > k)
+            still_empty += departures[m - k] * (vacancy > k)
         filled = np.maximum(seats - still_empty, 0.0)
-        departures[:, m] = binomial_counts(uniforms[:, m], filled, monthly_leave)
+        departures[m] = binomial_counts(uniforms[m], filled, monthly_leave)
     return departures
 
 
-def _upgrades(option: Option, batch: Batch, serving: np.ndarray) -> np.ndarray:
-    """Model upgrades adopted each month: Poisson with mean ``serving / interval``."""
+def _upgrades(option: Option, batch: Batch, serving) -> np.ndarray | None:
+    """Model upgrades adopted each month: Poisson with mean ``serving / interval``;
+    ``None`` when the option adopts none."""
     path = option.path("upgrade_interval_months")
     if path not in batch.scenario.quantities:
-        return np.zeros(batch.volume.shape)
-    rate = serving / batch.value(path)
-    uniforms = batch.streams.uniform(f"{option.path('upgrades')}", (batch.volume.shape[1],))
-    return poisson_counts(uniforms, rate)
+        return None
+    rate = np.broadcast_to(serving / batch.value(path), batch.shape)
+    return poisson_counts(batch.monthly_uniforms(option.path("upgrades")), rate)
+
+
+def _spread_setup_cost(option: Option, batch: Batch, in_setup):
+    """The one-off build cost, spread evenly over the setup period (all in the first
+    month when there is none)."""
+    cost = batch.option_value(option, "setup_cost_usd")
+    if _zero(cost):
+        return 0.0
+    if _zero(in_setup):
+        return _first_month(cost, batch.shape)
+    setup_months = np.broadcast_to(batch.option_value(option, "setup_months"), (batch.size,))
+    first_month = np.broadcast_to((batch.months == 0).astype(float), batch.shape)
+    spread = np.divide(
+        np.broadcast_to(in_setup, batch.shape),
+        setup_months,
+        out=first_month.copy(),
+        where=setup_months > 0,
+    )
+    return spread * cost
 
 
 def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str, np.ndarray]:
@@ -151,14 +190,14 @@ def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str,
     value = batch.option_value
     hours = scenario.hours_per_month
     months = batch.months
+    gpus_per_replica = params["gpus_per_replica"]
 
     escalation = value(option, "escalation_rate")
     weighted_tokens = batch.value("workload.input_tokens_per_request") * value(
         option, "input_token_weight"
     ) + batch.value("workload.output_tokens_per_request")
-    demand = volume * (1.0 - escalation) * weighted_tokens / (hours * 3600)
     replicas = replicas_needed(
-        demand,
+        volume * ((1.0 - escalation) * weighted_tokens / (hours * 3600)),
         peak_to_average=batch.value("workload.peak_to_average"),
         replica_tokens_per_s=value(option, "replica_tokens_per_s"),
         max_utilization=value(option, "max_utilization"),
@@ -171,59 +210,58 @@ def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str,
     gpu_hourly = (
         value(option, "gpu_hourly_usd")
         * (1.0 + premium)
-        * np.power(1.0 + value(option, "annual_gpu_price_change"), months / 12)
+        * batch.trend(value(option, "annual_gpu_price_change"))
     )
     in_setup = setup_share(value(option, "setup_months"), months)
     serving = 1.0 - in_setup
-
-    serving_gpu_hours = replicas * params["gpus_per_replica"] * hours
     team = staffing(option, batch)
     upgrades = _upgrades(option, batch, serving)
-    overlap_days = value(option, "upgrade_overlap_days")
-    overlap_gpu_hours = upgrades * overlap_days * 24 * replicas * params["gpus_per_replica"]
-    gpus = (
-        serving * serving_gpu_hours + in_setup * params["setup_gpus"] * hours + overlap_gpu_hours
-    ) * gpu_hourly
-    upgrade_effort = (
-        upgrades
-        * value(option, "upgrade_effort_engineer_months")
-        * value(option, "engineer_annual_cost")
-        / 12
-    )
 
-    setup_months = np.broadcast_to(value(option, "setup_months"), (volume.shape[0], 1))
-    first_month = (months == 0).astype(float)
-    # Broadcast to (paths, months) first: a fixed setup_months gives in_setup shape (months,).
-    spread = np.divide(
-        np.broadcast_to(in_setup, volume.shape),
-        setup_months,
-        out=np.broadcast_to(first_month, volume.shape).copy(),
-        where=setup_months > 0,
-    )
-    setup = spread * value(option, "setup_cost_usd")
+    # GPU-hours: serving replicas (all month, or the part after setup), setup GPUs,
+    # and each upgrade's blue-green overlap on the serving replicas.
+    gpu_hours = replicas
+    if upgrades is not None:
+        overlap_days = value(option, "upgrade_overlap_days")
+        gpu_hours = gpu_hours * (serving * hours + upgrades * (overlap_days * 24))
+        upgrade_effort = (
+            upgrades
+            * (
+                value(option, "upgrade_effort_engineer_months")
+                * value(option, "engineer_annual_cost")
+            )
+            / 12
+        )
+    else:
+        gpu_hours *= serving * hours
+        upgrade_effort = 0.0
+    if not _zero(in_setup):
+        gpu_hours += in_setup * (params["setup_gpus"] / gpus_per_replica * hours)
+    gpus = gpu_hours
+    gpus *= gpus_per_replica * gpu_hourly
 
-    uptime = np.clip(
-        value(option, "uptime") - value(option, "vacancy_uptime_drop") * team.vacant_seats, 0.0, 1.0
-    )
-    unserved = in_setup + serving * (1.0 - uptime)
+    uptime = value(option, "uptime")
+    if not _zero(team.vacant_seats):
+        uptime = np.clip(uptime - value(option, "vacancy_uptime_drop") * team.vacant_seats, 0, 1)
+    fallback, downtime = 0.0, 0.0
     fallback_name = params["fallback"]
     if fallback_name is not None:
-        fallback_option = scenario.options[fallback_name]
         share = in_setup + serving * (escalation + (1.0 - escalation) * (1.0 - uptime))
-        fallback = share * api.traffic_cost(fallback_option, batch, volume)
-        downtime = np.zeros_like(fallback)
+        if not _zero(share):
+            traffic = api.traffic_cost(scenario.options[fallback_name], batch, volume)
+            fallback = traffic * share
     else:
-        fallback = np.zeros(volume.shape)
-        downtime = unserved * hours * batch.value("business.downtime_cost_per_hour")
+        unserved = in_setup + serving * (1.0 - uptime)
+        downtime_cost = batch.value("business.downtime_cost_per_hour")
+        if not (_zero(unserved) or _zero(downtime_cost)):
+            downtime = unserved * (hours * downtime_cost)
 
-    full = batch.full
     return {
-        "gpus": full(gpus),
-        "infra": full(value(option, "infra_monthly_usd")),
-        "people": full(team.salaries),
+        "gpus": gpus,
+        "infra": value(option, "infra_monthly_usd"),
+        "people": team.salaries,
         "hiring": team.hiring,
-        "setup": full(setup),
-        "upgrades": full(upgrade_effort),
-        "fallback": full(fallback),
-        "downtime": full(downtime),
+        "setup": _spread_setup_cost(option, batch, in_setup),
+        "upgrades": upgrade_effort,
+        "fallback": fallback,
+        "downtime": downtime,
     }
