@@ -10,11 +10,9 @@ outcome depends only on the scenario, the seed and the number of paths.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,10 +126,12 @@ def _new_tally(scenario: Scenario) -> Tally:
     return Tally(tuple(scenario.options), scenario.baseline, discount_factors(scenario))
 
 
-def _cost_batch(scenario: Scenario, entropy: int, blocks: list[Block], keep: bool):
-    """Sample, cost and tally one batch of blocks."""
+def _cost_batch(
+    scenario: Scenario, entropy: int, blocks: list[Block], keep: bool, tally: Tally
+) -> dict[str, np.ndarray]:
+    """Sample and cost one batch of blocks, count it into ``tally``, and return its
+    per-path arrays if ``keep``."""
     streams = Streams(entropy, blocks)
-    tally = _new_tally(scenario)
     # Extreme inputs may overflow; the totals are checked once the run is complete.
     with np.errstate(over="ignore", invalid="ignore"):
         draws = sample_inputs(scenario, streams)
@@ -149,7 +149,7 @@ def _cost_batch(scenario: Scenario, entropy: int, blocks: list[Block], keep: boo
         record.update({f"input:{k}": v for k, v in draws.items()})
         for name, parts in components.items():
             record.update({f"component:{name}:{k}": v for k, v in parts.items()})
-    return tally, record
+    return record
 
 
 # Set in the parent before worker processes fork, so a task carries only its blocks.
@@ -165,23 +165,27 @@ def _task(groups: list[list[Block]]) -> tuple[Tally, list[tuple[list[Block], dic
     assert _JOB is not None
     scenario, entropy, keep = _JOB
     tally = _new_tally(scenario)
-    records = []
-    for group in groups:
-        part, record = _cost_batch(scenario, entropy, group, keep)
-        tally.merge(part)
-        records.append((group, record))
+    records = [(group, _cost_batch(scenario, entropy, group, keep, tally)) for group in groups]
     return tally, records
 
 
 def _run_batches(
-    scenario: Scenario, entropy: int, groups: list[list[Block]], keep: bool, workers: int
+    scenario: Scenario,
+    entropy: int,
+    groups: list[list[Block]],
+    keep: bool,
+    workers: int,
+    tally: Tally,
 ) -> Iterator[tuple[Tally, list[tuple[list[Block], dict]]]]:
-    """Yield (tally, [(batch, kept paths)]) for consecutive runs of batches."""
+    """Yield (tally, [(batch, kept paths)]) for consecutive runs of batches; in a
+    single process the batches are counted straight into ``tally``."""
     if workers <= 1 or len(groups) < 2:
         for group in groups:
-            part, record = _cost_batch(scenario, entropy, group, keep)
-            yield part, [(group, record)]
+            yield tally, [(group, _cost_batch(scenario, entropy, group, keep, tally))]
         return
+    import multiprocessing  # only for parallel runs: they cost a noticeable import
+    from concurrent.futures import ProcessPoolExecutor
+
     count = min(len(groups), workers * _TASKS_PER_WORKER)
     bounds = np.linspace(0, len(groups), count + 1).astype(int)
     tasks = [groups[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
@@ -250,8 +254,9 @@ def simulate(
     tally = _new_tally(scenario)
     record: dict[str, np.ndarray] = {}
     done = 0
-    for part, batches in _run_batches(scenario, entropy, groups, keep_paths, workers):
-        tally.merge(part)
+    for part, batches in _run_batches(scenario, entropy, groups, keep_paths, workers, tally):
+        if part is not tally:
+            tally.merge(part)
         for group, kept in batches:
             size = sum(n for _, n in group)
             first = group[0][0] * BLOCK_SIZE

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import ScenarioError
-from .histogram import Histogram, add_rows
+from .histogram import Histogram
 from .sampling import Block
 
 __all__ = ["MAX_COST", "Tally", "Totals", "breakeven_months", "cumulate", "moments", "year_ends"]
@@ -116,7 +116,7 @@ class Tally:
     discount: np.ndarray
     blocks: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     histograms: dict[str, Histogram] = field(default_factory=dict)
-    monthly: dict[str, list[Histogram]] = field(default_factory=dict)
+    monthly: dict[str, Histogram] = field(default_factory=dict)
 
     @property
     def rivals(self) -> tuple[str, ...]:
@@ -187,8 +187,7 @@ class Tally:
         for name in self.names:
             self._histogram(f"total:{name}").add(totals[name])
             self._histogram(f"npv:{name}").add(npv[name])
-            rows = self.monthly.setdefault(name, [Histogram() for _ in range(months)])
-            add_rows(rows, monthly[name])
+            self.monthly.setdefault(name, Histogram(rows=months)).add(monthly[name])
         for name in self.rivals:
             self._histogram(f"savings:{name}").add(savings[name])
         return outcome
@@ -201,10 +200,8 @@ class Tally:
         self.blocks.update(other.blocks)
         for key, histogram in other.histograms.items():
             self._histogram(key).merge(histogram)
-        for name, columns in other.monthly.items():
-            mine = self.monthly.setdefault(name, [Histogram() for _ in columns])
-            for a, b in zip(mine, columns, strict=True):
-                a.merge(b)
+        for name, histogram in other.monthly.items():
+            self.monthly.setdefault(name, Histogram(rows=histogram.rows)).merge(histogram)
 
     def totals(self) -> Totals:
         """Every per-block sum added up in block order (moments by Chan's update)."""

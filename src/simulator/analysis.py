@@ -190,7 +190,7 @@ def summarize(results: PathResults) -> SimulationResult:
     options = {}
     for name in tally.names:
         option = scenario.options[name]
-        monthly = np.array([h.quantile([0.05, 0.5, 0.95]) for h in tally.monthly[name]]).T
+        monthly = tally.monthly[name].quantile_rows([0.05, 0.5, 0.95])
         components = {
             key.split(":", 2)[2]: float(value[0]) / n
             for key, value in sums.sums.items()

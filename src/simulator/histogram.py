@@ -1,0 +1,171 @@
+"""Streaming quantiles: fixed-edge histograms that merge exactly, in any order.
+
+A value's bin comes straight from its IEEE-754 bits: the exponent and the top
+:data:`BITS` bits of the mantissa, so every bin spans a relative width of at most
+``2**-BITS`` (0.05%) and the bins of any two blocks line up. Counts are integers, so
+merging histograms of blocks in any order, on any worker, gives the same result.
+Values within :data:`ZERO` of zero share one bin. Only the occupied range of bins is
+stored, so memory does not grow with the number of values.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["BITS", "ZERO", "Histogram", "keys"]
+
+BITS = 11
+"""Mantissa bits kept: bins are at most 2**-11 (about 0.05%) wide, relative."""
+
+ZERO = 1e-6
+"""Values smaller than this in magnitude fall in the zero bin (reported as 0)."""
+
+_SHIFT = 52 - BITS
+_MAGNITUDE = np.int64(0x7FFF_FFFF_FFFF_FFFF)
+_ZERO_KEY = int(np.array([ZERO]).view(np.int64)[0] >> _SHIFT)
+
+
+def keys(values: np.ndarray, *, nonnegative: bool = False) -> np.ndarray:
+    """Bin key of each value: 0 near zero, positive above, negative below, in order.
+
+    ``nonnegative`` promises that no value is below zero, which saves two passes.
+    """
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+    magnitude = bits >> _SHIFT if nonnegative else (bits & _MAGNITUDE) >> _SHIFT
+    magnitude -= _ZERO_KEY - 1
+    np.maximum(magnitude, 0, out=magnitude)
+    if nonnegative:
+        return magnitude
+    return np.where(bits < 0, -magnitude, magnitude)
+
+
+def _bounds(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest value of each bin key."""
+    key = np.asarray(key, dtype=np.int64)
+    magnitude = np.abs(key) + (_ZERO_KEY - 1)
+    small = (magnitude << _SHIFT).view(np.float64)
+    large = ((magnitude + 1) << _SHIFT).view(np.float64)
+    low = np.where(key > 0, small, np.where(key < 0, -large, -ZERO))
+    high = np.where(key > 0, large, np.where(key < 0, -small, ZERO))
+    return low, high
+
+
+class Histogram:
+    """Counts of values per bin, for one or several rows (such as months), with the
+    exact minimum and maximum of each row.
+
+    Quantiles interpolate within a bin, then are clamped to [min, max]: within
+    ``2**-BITS`` relative of the exact order statistic, and exact when every value
+    of a row is the same. All rows share one range of bins, so a batch of rows is
+    counted with a single ``bincount``.
+    """
+
+    def __init__(self, rows: int = 1) -> None:
+        self.rows = rows
+        self.offset = 0
+        self.counts = np.zeros((rows, 0), dtype=np.int64)
+        self.lows = np.full(rows, math.inf)
+        self.highs = np.full(rows, -math.inf)
+
+    @property
+    def min(self) -> float:
+        """Smallest value counted (of the first row)."""
+        return float(self.lows[0])
+
+    @property
+    def max(self) -> float:
+        """Largest value counted (of the first row)."""
+        return float(self.highs[0])
+
+    @property
+    def n(self) -> int:
+        """Number of values counted (in the first row)."""
+        return int(self.counts[0].sum())
+
+    def add(self, values: np.ndarray) -> None:
+        """Count ``values``: shape ``(rows, any)``, or any 1-D shape for one row."""
+        values = np.asarray(values, dtype=np.float64).reshape(self.rows, -1)
+        if values.size == 0:
+            return
+        lows, highs = values.min(axis=1), values.max(axis=1)
+        k = keys(values, nonnegative=bool(lows.min() >= 0))
+        low = int(k.min())
+        width = int(k.max()) - low + 1
+        k -= low
+        if self.rows > 1:
+            k += (np.arange(self.rows) * width)[:, None]
+        counts = np.bincount(k.ravel(), minlength=self.rows * width)
+        self._add_counts(low, counts.reshape(self.rows, width), lows, highs)
+
+    def _add_counts(self, offset: int, counts: np.ndarray, lows, highs) -> None:
+        width = self.counts.shape[1]
+        if width == 0:
+            self.offset, self.counts = offset, counts.astype(np.int64, copy=False)
+        else:
+            start = min(self.offset, offset)
+            end = max(self.offset + width, offset + counts.shape[1])
+            if start != self.offset or end != self.offset + width:
+                grown = np.zeros((self.rows, end - start), dtype=np.int64)
+                grown[:, self.offset - start : self.offset - start + width] = self.counts
+                self.offset, self.counts = start, grown
+            self.counts[:, offset - self.offset : offset - self.offset + counts.shape[1]] += counts
+        np.minimum(self.lows, lows, out=self.lows)
+        np.maximum(self.highs, highs, out=self.highs)
+
+    def merge(self, other: Histogram) -> None:
+        """Add another histogram's counts to this one."""
+        if other.counts.shape[1]:
+            self._add_counts(other.offset, other.counts, other.lows, other.highs)
+
+    def _order_statistics(self, row: int, ranks: np.ndarray) -> np.ndarray:
+        """Approximate values of the given 0-based ranks, spread evenly within bins."""
+        counts = self.counts[row]
+        cumulative = np.cumsum(counts)
+        bins = np.searchsorted(cumulative, ranks, side="right")
+        before = cumulative[bins] - counts[bins]
+        low, high = _bounds(self.offset + bins)
+        position = (ranks - before + 0.5) / counts[bins]
+        values = np.where(self.offset + bins == 0, 0.0, low + position * (high - low))
+        return np.clip(values, self.lows[row], self.highs[row])
+
+    def _row_quantile(self, row: int, q: np.ndarray) -> np.ndarray:
+        n = int(self.counts[row].sum())
+        position = q * (n - 1)
+        below = np.floor(position)
+        fraction = position - below
+        values = self._order_statistics(row, below)
+        upper = self._order_statistics(row, np.minimum(below + 1, n - 1))
+        return np.clip(values + fraction * (upper - values), self.lows[row], self.highs[row])
+
+    def quantile(self, q) -> np.ndarray | float:
+        """Quantiles ``q`` in [0, 1] (of the first row), interpolated linearly between
+        order statistics like ``numpy.percentile``'s default."""
+        result = self._row_quantile(0, np.asarray(q, dtype=float))
+        return float(result) if result.ndim == 0 else result
+
+    def quantile_rows(self, q) -> np.ndarray:
+        """Quantiles ``q`` of every row: shape ``(len(q), rows)``."""
+        q = np.asarray(q, dtype=float)
+        return np.column_stack([self._row_quantile(r, q) for r in range(self.rows)])
+
+    def tail_mean(self, share: float) -> float:
+        """Mean of the largest ``ceil(share * n)`` values (at least one) of the first
+        row, taking the values of each bin as spread evenly across it."""
+        counts = self.counts[0]
+        n = int(counts.sum())
+        k = max(1, math.ceil(share * n - 1e-9))
+        cumulative = np.cumsum(counts)
+        first = int(np.searchsorted(cumulative, n - k, side="right"))
+        bins = self.offset + np.arange(first, counts.size)
+        low, high = _bounds(bins)
+        low = np.where(bins == 0, 0.0, low)
+        high = np.where(bins == 0, 0.0, high)
+        tail = counts[first:].astype(float)
+        # Whole bins contribute count * centre; the first bin only its top t values,
+        # whose positions (j + 0.5) / c for j = c - t .. c - 1 sum to t (2c - t) / 2c.
+        total = (tail[1:] * (low[1:] + high[1:]) / 2).sum()
+        c, t = tail[0], cumulative[first] - (n - k)
+        total += t * low[0] + (high[0] - low[0]) * t * (2 * c - t) / (2 * c)
+        return float(np.clip(total / k, self.min, self.max))
