@@ -157,7 +157,7 @@ _JOB: tuple[Scenario, int, bool] | None = None
 
 # Tasks per worker: enough to balance the load and report progress, few enough that
 # shipping each task's tally back costs little.
-_TASKS_PER_WORKER = 4
+_TASKS_PER_WORKER = 1
 
 
 def _task(groups: list[list[Block]]) -> tuple[Tally, list[tuple[list[Block], dict]]]:

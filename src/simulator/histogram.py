@@ -90,34 +90,57 @@ class Histogram:
         if values.size == 0:
             return
         lows, highs = values.min(axis=1), values.max(axis=1)
-        k = keys(values, nonnegative=bool(lows.min() >= 0))
-        low = int(k.min())
-        width = int(k.max()) - low + 1
-        k -= low
-        if self.rows > 1:
-            k += (np.arange(self.rows) * width)[:, None]
-        counts = np.bincount(k.ravel(), minlength=self.rows * width)
-        self._add_counts(low, counts.reshape(self.rows, width), lows, highs)
-
-    def _add_counts(self, offset: int, counts: np.ndarray, lows, highs) -> None:
-        width = self.counts.shape[1]
-        if width == 0:
-            self.offset, self.counts = offset, counts.astype(np.int64, copy=False)
+        low_keys, high_keys = keys(lows), keys(highs)  # keys are monotone in the values
+        if lows.min() >= 0:
+            # Unsigned fast path: the shifted bits themselves, the offset folded into
+            # the row offsets below (two passes over the values instead of five).
+            k = np.ascontiguousarray(values).view(np.int64) >> _SHIFT
+            if lows.min() < ZERO:
+                np.maximum(k, _ZERO_KEY - 1, out=k)
+            raw_lows = low_keys + (_ZERO_KEY - 1)
         else:
-            start = min(self.offset, offset)
-            end = max(self.offset + width, offset + counts.shape[1])
-            if start != self.offset or end != self.offset + width:
-                grown = np.zeros((self.rows, end - start), dtype=np.int64)
-                grown[:, self.offset - start : self.offset - start + width] = self.counts
-                self.offset, self.counts = start, grown
-            self.counts[:, offset - self.offset : offset - self.offset + counts.shape[1]] += counts
+            k = keys(values)
+            raw_lows = low_keys
+        widths = high_keys - low_keys + 1
+        starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
+        k += (starts - raw_lows)[:, None]
+        counts = np.bincount(k.ravel(), minlength=int(widths.sum()))
+        self._cover(int(low_keys.min()), int(high_keys.max()))
+        for row in range(self.rows):
+            first = int(low_keys[row]) - self.offset
+            self.counts[row, first : first + widths[row]] += counts[
+                starts[row] : starts[row] + widths[row]
+            ]
         np.minimum(self.lows, lows, out=self.lows)
         np.maximum(self.highs, highs, out=self.highs)
 
+    def _cover(self, low: int, high: int) -> None:
+        """Grow the stored range of bins to include keys ``low`` to ``high``, with some
+        room to spare so that later batches rarely need another copy."""
+        width = self.counts.shape[1]
+        if width and self.offset <= low and high < self.offset + width:
+            return
+        if width == 0:
+            start, end = low, high + 1
+        else:
+            start, end = min(self.offset, low), max(self.offset + width, high + 1)
+            room = (end - start) // 8
+            start -= room if start < self.offset else 0
+            end += room if end > self.offset + width else 0
+        grown = np.zeros((self.rows, end - start), dtype=np.int64)
+        grown[:, self.offset - start : self.offset - start + width] = self.counts
+        self.offset, self.counts = start, grown
+
     def merge(self, other: Histogram) -> None:
         """Add another histogram's counts to this one."""
-        if other.counts.shape[1]:
-            self._add_counts(other.offset, other.counts, other.lows, other.highs)
+        width = other.counts.shape[1]
+        if width == 0:
+            return
+        self._cover(other.offset, other.offset + width - 1)
+        first = other.offset - self.offset
+        self.counts[:, first : first + width] += other.counts
+        np.minimum(self.lows, other.lows, out=self.lows)
+        np.maximum(self.highs, other.highs, out=self.highs)
 
     def _order_statistics(self, row: int, ranks: np.ndarray) -> np.ndarray:
         """Approximate values of the given 0-based ranks, spread evenly within bins."""
