@@ -8,7 +8,7 @@ month-by-path array without copies.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,6 +39,7 @@ class Batch:
     draws: Mapping[str, np.ndarray]
     streams: Streams
     volume: np.ndarray
+    _trends: dict = field(default_factory=dict, repr=False)
 
     @property
     def size(self) -> int:
@@ -65,23 +66,30 @@ class Batch:
         """One of an option's quantities (see :meth:`value`)."""
         return self.value(option.path(key))
 
-    def trend(self, annual_change):
-        """``(1 + annual_change)**(t/12)`` for each month: ``(months, 1)`` for a number,
-        ``(months, paths)`` for a per-path change, 1 when there is no change.
+    def trend(self, path: str):
+        """``(1 + c)**(t/12)`` for each month, where ``c`` is the annual change at the
+        dotted key ``path``: ``(months, 1)`` for a fixed change, ``(months, paths)`` for
+        an uncertain one, the number 1 for none. Computed once per batch.
 
-        One power per month with a scalar exponent: NumPy's power takes different
-        (last-bit different) paths depending on how a broadcast is iterated, which
-        would let the batch size leak into the results.
+        Built by multiplying month by month with ``(1 + c)**(1/12)``, elementwise:
+        NumPy's power takes different (last-bit different) routes depending on how a
+        broadcast is iterated, which would let the batch size leak into the results.
         """
+        if path not in self._trends:
+            self._trends[path] = self._trend(self.value(path))
+        return self._trends[path]
+
+    def _trend(self, annual_change):
         months = self.scenario.horizon_months
         if not isinstance(annual_change, np.ndarray):
             if annual_change == 0:
                 return 1.0
             return np.array([(1.0 + annual_change) ** (t / 12) for t in range(months)])[:, None]
-        base = 1.0 + annual_change
-        out = np.empty((months, base.size))
-        for t in range(months):
-            np.power(base, t / 12, out=out[t])
+        step = np.power(1.0 + annual_change, 1 / 12)
+        out = np.empty((months, step.size))
+        out[0] = 1.0
+        for t in range(1, months):
+            np.multiply(out[t - 1], step, out=out[t])
         return out
 
     def monthly_uniforms(self, name: str) -> np.ndarray:

@@ -156,24 +156,33 @@ def poisson_counts(uniforms: np.ndarray, rate) -> np.ndarray:
     """Poisson inverse CDF by summing the probability mass term by term.
 
     Much faster than ``scipy.stats.poisson.ppf`` for the small rates of monthly
-    events, and equal to it (see the tests).
+    events, and equal to it (see the tests). After each term only the elements whose
+    uniform lies above the cumulative sum so far are carried on.
     """
-    rate = np.broadcast_to(rate, uniforms.shape)
-    mass = np.exp(-rate)
-    cumulative = mass.copy()
-    counts = np.zeros(uniforms.shape)
-    above = uniforms > cumulative
+    u = np.ascontiguousarray(uniforms).ravel()
+    lam = np.broadcast_to(rate, uniforms.shape).ravel()
+    mass = np.exp(-lam)
+    counts = np.zeros(u.size)
+    live = np.flatnonzero(u > mass)
+    u, lam, mass = u[live], lam[live], mass[live]
+    cumulative = mass
     k = 0
-    while above.any():
+    while live.size:
         k += 1
-        mass = mass * rate / k
+        mass = mass * lam / k
         grown = cumulative + mass
-        counts += above
+        counts[live] += 1
         # The cumulative sum can stall just below 1 in floating point; an element stops
         # there, whatever else is in the batch.
-        above &= (uniforms > grown) & (grown > cumulative)
-        cumulative = grown
-    return counts
+        going = (u > grown) & (grown > cumulative)
+        live, u, lam, mass, cumulative = (
+            live[going],
+            u[going],
+            lam[going],
+            mass[going],
+            grown[going],
+        )
+    return counts.reshape(uniforms.shape)
 
 
 def binomial_counts(uniforms: np.ndarray, trials, probability) -> np.ndarray:
@@ -183,21 +192,26 @@ def binomial_counts(uniforms: np.ndarray, trials, probability) -> np.ndarray:
     Equal to ``scipy.stats.binom.ppf`` (see the tests) and far faster for the few
     departures a month of a small team.
     """
-    trials = np.broadcast_to(trials, uniforms.shape)
-    p = np.broadcast_to(probability, uniforms.shape)
+    shape = np.shape(uniforms)
+    u = np.ascontiguousarray(uniforms).ravel()
+    all_trials = np.broadcast_to(trials, shape).ravel()
+    p = np.broadcast_to(probability, shape).ravel()
     q = 1.0 - p
-    mass = np.power(q, trials)
-    cumulative = mass.copy()
-    counts = np.zeros(uniforms.shape)
-    above = (uniforms > cumulative) & (trials > 0)
-    ratio = np.divide(p, q, out=np.zeros(uniforms.shape), where=q > 0)
+    n = all_trials
+    mass = np.power(q, n)
+    ratio = np.divide(p, q, out=np.zeros(u.size), where=q > 0)
+    counts = np.zeros(u.size)
+    live = np.flatnonzero((u > mass) & (n > 0))
+    u, n, ratio, mass = u[live], n[live], ratio[live], mass[live]
+    cumulative = mass
     k = 0
-    while above.any():
-        mass = mass * (trials - k) / (k + 1) * ratio
+    while live.size:
+        mass = mass * (n - k) / (k + 1) * ratio
         k += 1
         grown = cumulative + mass
-        counts += above
+        counts[live] += 1
         # Stop at the number of trials, or where the cumulative sum stalls below 1.
-        above &= (uniforms > grown) & (k < trials) & (grown > cumulative)
-        cumulative = grown
-    return np.where(p >= 1.0, trials, counts)
+        going = (u > grown) & (k < n) & (grown > cumulative)
+        live, u, n, ratio = live[going], u[going], n[going], ratio[going]
+        mass, cumulative = mass[going], grown[going]
+    return np.where(p >= 1.0, all_trials, counts).reshape(shape)

@@ -20,7 +20,7 @@ def traffic_cost(option: Option, batch: Batch, volume: np.ndarray) -> np.ndarray
     in_price = batch.option_value(option, "input_price_per_mtok")
     out_price = batch.option_value(option, "output_price_per_mtok")
     per_request = (in_tokens * in_price + out_tokens * out_price) / 1e6
-    return volume * (per_request * batch.trend(batch.option_value(option, "annual_price_change")))
+    return volume * (per_request * batch.trend(option.path("annual_price_change")))
 
 
 def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str, np.ndarray]:

@@ -210,7 +210,7 @@ def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str,
     gpu_hourly = (
         value(option, "gpu_hourly_usd")
         * (1.0 + premium)
-        * batch.trend(value(option, "annual_gpu_price_change"))
+        * batch.trend(option.path("annual_gpu_price_change"))
     )
     in_setup = setup_share(value(option, "setup_months"), months)
     serving = 1.0 - in_setup
