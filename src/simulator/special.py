@@ -185,12 +185,13 @@ def poisson_counts(uniforms: np.ndarray, rate) -> np.ndarray:
     return counts.reshape(uniforms.shape)
 
 
-def binomial_counts(uniforms: np.ndarray, trials, probability) -> np.ndarray:
+def binomial_counts(uniforms: np.ndarray, trials, probability, none=None) -> np.ndarray:
     """Binomial inverse CDF by summing the probability mass term by term.
 
-    ``trials`` (whole numbers) and ``probability`` broadcast against ``uniforms``.
-    Equal to ``scipy.stats.binom.ppf`` (see the tests) and far faster for the few
-    departures a month of a small team.
+    ``trials`` (whole numbers) and ``probability`` broadcast against ``uniforms``;
+    ``none``, if given, is ``(1 - probability)**trials``, precomputed by a caller that
+    needs it often. Equal to ``scipy.stats.binom.ppf`` (see the tests) and far faster
+    for the few departures a month of a small team.
     """
     shape = np.shape(uniforms)
     u = np.ascontiguousarray(uniforms).ravel()
@@ -198,7 +199,7 @@ def binomial_counts(uniforms: np.ndarray, trials, probability) -> np.ndarray:
     p = np.broadcast_to(probability, shape).ravel()
     q = 1.0 - p
     n = all_trials
-    mass = np.power(q, n)
+    mass = np.power(q, n) if none is None else np.broadcast_to(none, shape).ravel()
     ratio = np.divide(p, q, out=np.zeros(u.size), where=q > 0)
     counts = np.zeros(u.size)
     live = np.flatnonzero((u > mass) & (n > 0))

@@ -134,17 +134,44 @@ def staffing(option: Option, batch: Batch) -> Staffing:
 
 def _departures(uniforms, seats: int, monthly_leave, vacancy) -> np.ndarray:
     """Departures per month, ``(months, paths)``: a binomial draw over the seats filled
-    at the month's start."""
+    at the month's start (see :func:`_binomial_few`)."""
     months, paths = uniforms.shape
     departures = np.zeros((months, paths))
     longest = int(np.ceil(vacancy.max(initial=0.0)))
+    # Per path, constant over the months: which past departures still hold a seat
+    # empty k months on, and the chance that none of j filled seats empties.
+    still_out = [(vacancy > k).astype(float) for k in range(longest + 1)]
+    stay = np.stack([np.power(1.0 - monthly_leave, j) for j in range(seats + 1)])
+    ratio = np.divide(
+        monthly_leave, 1.0 - monthly_leave, out=np.zeros(paths), where=monthly_leave < 1
+    )
     for m in range(months):
         still_empty = np.zeros(paths)
         for k in range(1, min(m, longest) + 1):
-            still_empty += departures[m - k] * (vacancy > k)
+            still_empty += departures[m - k] * still_out[k]
         filled = np.maximum(seats - still_empty, 0.0)
-        departures[m] = binomial_counts(uniforms[m], filled, monthly_leave)
+        departures[m] = _binomial_few(uniforms[m], filled, monthly_leave, stay, ratio)
     return departures
+
+
+def _binomial_few(u, filled, leave, stay, ratio) -> np.ndarray:
+    """Binomial inverse CDF for a month's departures, where 0 or 1 is the usual answer.
+
+    The first two terms of :func:`~simulator.special.binomial_counts`, with the very
+    same arithmetic, for every path at once; the rare paths past them are handed to
+    it whole. ``stay[j]`` is ``(1 - leave)**j`` and ``ratio`` is ``leave / (1 - leave)``.
+    """
+    seats = stay.shape[0] - 1
+    none = stay[seats].copy()  # most months every seat is filled
+    short = np.flatnonzero(filled < seats)
+    none[short] = stay[filled[short].astype(np.intp), short]
+    one = none + none * filled / 1 * ratio
+    counts = ((u > none) & (filled > 0)).astype(float)
+    beyond = np.flatnonzero((u > one) & (counts > 0) & (filled > 1) & (one > none))
+    if beyond.size:
+        counts[beyond] = binomial_counts(u[beyond], filled[beyond], leave[beyond], none[beyond])
+    counts[leave >= 1.0] = filled[leave >= 1.0]
+    return counts
 
 
 def _upgrades(option: Option, batch: Batch, serving) -> np.ndarray | None:
