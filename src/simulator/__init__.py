@@ -53,6 +53,7 @@ def run(
     seed: int | None = None,
     chunk_size: int | None = None,
     workers: int | None = None,
+    precision: float | None = None,
     keep_paths: bool = False,
     progress=None,
 ) -> SimulationResult:
@@ -68,6 +69,9 @@ def run(
         Paths costed together; memory and speed only, never results.
     workers
         Processes in parallel (default: every available core); never changes results.
+    precision
+        Add paths until every P(cheaper) and every option's mean total cost (relative
+        to the mean) has at most this standard error; ``paths`` is then the cap.
     keep_paths
         Keep per-path arrays in ``result.paths`` (``totals``, ``monthly``, ``draws``...);
         memory then grows with paths.
@@ -87,6 +91,7 @@ def run(
         seed=seed,
         chunk_size=chunk_size,
         workers=workers,
+        precision=precision,
         keep_paths=keep_paths,
         progress=progress,
     )

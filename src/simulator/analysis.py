@@ -214,6 +214,7 @@ def summarize(results: PathResults) -> SimulationResult:
             breakdown=components,
         )
 
+    errors = tally.standard_errors(scenario.sampling)
     versus = {}
     for name in tally.rivals:
         p = float(sums[f"cheaper:{name}"][0]) / n
@@ -223,7 +224,7 @@ def summarize(results: PathResults) -> SimulationResult:
         versus[name] = Comparison(
             name=name,
             p_cheaper=p,
-            p_cheaper_se=math.sqrt(p * (1 - p) / n),
+            p_cheaper_se=errors[f"p_cheaper:{name}"],
             p_cheaper_by_year=(sums[f"by_year:{name}"] / n).tolist(),
             savings={
                 "mean": float(sums[f"savings:{name}"][0]) / n,
@@ -234,4 +235,13 @@ def summarize(results: PathResults) -> SimulationResult:
             breakeven_p_within_horizon=float(n - breakeven[0]) / n,
             breakeven_p50=breakeven_median(breakeven),
         )
-    return SimulationResult(results, options, versus)
+    extra = {}
+    if results.precision is not None:
+        worst = max(errors.values(), default=0.0)
+        extra["precision"] = {
+            "target": results.precision,
+            "worst_standard_error": float(worst),
+            "met": bool(worst <= results.precision),
+            "paths_used": n,
+        }
+    return SimulationResult(results, options, versus, extra)

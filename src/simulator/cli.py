@@ -18,6 +18,9 @@ from .errors import ScenarioError, SimulationError
 
 __all__ = ["main", "simulate"]
 
+PRECISION_PATH_CAP = 10_000_000
+"""Most paths a run to a precision adds unless --paths says otherwise."""
+
 
 class _Command(click.Command):
     """Translates the library's errors into messages and exit statuses, in one place."""
@@ -64,9 +67,23 @@ class _Command(click.Command):
     type=click.IntRange(min=1),
     help="Paths costed at once (memory only; results never change).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes in parallel (default: every core; results never change).",
+)
+@click.option(
+    "--precision",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SE",
+    help="Add paths until every P(cheaper) and every relative mean has this standard "
+    "error at most; --paths is then the cap (default 10,000,000).",
+)
 @click.option("--quiet", is_flag=True, help="No notes on standard error.")
 @click.version_option(__version__, prog_name="simulate")
-def simulate(scenario, paths, seed, as_json, out, no_report, overrides, chunk_size, quiet):
+def simulate(
+    scenario, paths, seed, as_json, out, no_report, overrides, chunk_size, workers, precision, quiet
+):
     """Simulate the hosting options of SCENARIO.toml and report the risk.
 
     Prints, per option, the 5th, 50th and 95th percentile of total cost over the
@@ -79,13 +96,23 @@ def simulate(scenario, paths, seed, as_json, out, no_report, overrides, chunk_si
       simulate scenarios/logistics.toml
       simulate scenarios/logistics.toml --paths 20000 --seed 0 --json
       simulate scenarios/logistics.toml --set workload.volume_realization=0.5
+      simulate scenarios/logistics.toml --precision 0.002
     """
     from . import load_scenario, run
     from .formatting import COLUMNS, summary_rows, text_table
     from .report import summary_json, write_report
 
     loaded = load_scenario(scenario, overrides)
-    result = run(loaded, paths=paths, seed=seed, chunk_size=chunk_size)
+    if precision is not None and paths is None:
+        paths = PRECISION_PATH_CAP
+    result = run(
+        loaded,
+        paths=paths,
+        seed=seed,
+        chunk_size=chunk_size,
+        workers=workers,
+        precision=precision,
+    )
     elapsed = result.paths.elapsed_s
 
     if as_json:

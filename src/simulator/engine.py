@@ -61,6 +61,7 @@ class PathResults:
     workers: int
     tally: Tally
     record: dict[str, np.ndarray] = field(default_factory=dict)
+    precision: float | None = None
     elapsed_s: float = 0.0
 
     def _kept(self, prefix: str) -> dict[str, np.ndarray]:
@@ -155,9 +156,12 @@ def _cost_batch(
 # Set in the parent before worker processes fork, so a task carries only its blocks.
 _JOB: tuple[Scenario, int, bool] | None = None
 
-# Tasks per worker: enough to balance the load and report progress, few enough that
-# shipping each task's tally back costs little.
+# One task per worker: shipping a task's tally (its histograms) back costs more than
+# finer tasks gain in balance (measured on the benchmark model).
 _TASKS_PER_WORKER = 1
+
+# Blocks in the first round of a run to a precision, and at least in each later one.
+_ROUND_BLOCKS = 16
 
 
 def _task(groups: list[list[Block]]) -> tuple[Tally, list[tuple[list[Block], dict]]]:
@@ -206,6 +210,7 @@ def simulate(
     seed: int | None = None,
     chunk_size: int | None = None,
     workers: int | None = None,
+    precision: float | None = None,
     keep_paths: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> PathResults:
@@ -224,6 +229,11 @@ def simulate(
     workers
         Processes costing batches in parallel (default: every available core);
         results are identical to a single worker.
+    precision
+        Add blocks until the standard error of every P(cheaper) and of every option's
+        mean total cost (relative to that mean) is at most this, with ``paths`` as the
+        cap (see :meth:`~simulator.tally.Tally.standard_errors`). The result is that of
+        a plain run with the number of paths it ends with.
     keep_paths
         Also keep every per-path array (memory grows with paths).
     progress
@@ -245,35 +255,49 @@ def simulate(
         raise ScenarioError(f"workers must be at least 1, got {workers}", key="workers")
     if seed is not None and seed < 0:
         raise ScenarioError(f"seed must be >= 0, got {seed}", key="seed")
+    if precision is not None and not precision > 0:
+        raise ScenarioError(f"precision must be above 0, got {precision}", key="precision")
     entropy = np.random.SeedSequence().entropy if seed is None else seed
 
     started = time.perf_counter()
-    blocks = plan_blocks(paths)
-    per_batch = max(1, math.ceil(chunk_size / BLOCK_SIZE))
-    groups = [blocks[i : i + per_batch] for i in range(0, len(blocks), per_batch)]
     tally = _new_tally(scenario)
-    record: dict[str, np.ndarray] = {}
-    done = 0
-    for part, batches in _run_batches(scenario, entropy, groups, keep_paths, workers, tally):
-        if part is not tally:
-            tally.merge(part)
-        for group, kept in batches:
-            size = sum(n for _, n in group)
-            first = group[0][0] * BLOCK_SIZE
-            for key, values in kept.items():
-                if key not in record:
-                    record[key] = np.empty((paths, *values.shape[1:]), dtype=values.dtype)
-                record[key][first : first + size] = values
-            done += size
-        if progress is not None:
-            progress(done, paths)
+    kept: list[dict[str, np.ndarray]] = []
+    per_batch = max(1, math.ceil(chunk_size / BLOCK_SIZE))
+
+    def run_blocks(blocks: list[Block], done: int) -> None:
+        groups = [blocks[i : i + per_batch] for i in range(0, len(blocks), per_batch)]
+        for part, batches in _run_batches(scenario, entropy, groups, keep_paths, workers, tally):
+            if part is not tally:
+                tally.merge(part)
+            for group, record in batches:
+                done += sum(n for _, n in group)
+                kept.append(record)
+            if progress is not None:
+                progress(done, paths)
+
+    if precision is None:
+        used = paths
+        run_blocks(plan_blocks(paths), 0)
+    else:
+        used, goal = 0, min(paths, _ROUND_BLOCKS * BLOCK_SIZE)
+        while True:
+            run_blocks([b for b in plan_blocks(goal) if b[0] * BLOCK_SIZE >= used], used)
+            used = goal
+            worst = max(tally.standard_errors(scenario.sampling).values(), default=0.0)
+            if worst <= precision or used >= paths:
+                break
+            # Standard errors shrink as 1/sqrt(paths): aim a little past the estimate.
+            wanted = max(used * (worst / precision) ** 2 * 1.1, used + _ROUND_BLOCKS * BLOCK_SIZE)
+            goal = min(paths, math.ceil(wanted / BLOCK_SIZE) * BLOCK_SIZE)
+    record = {key: np.concatenate([r[key] for r in kept]) for key in kept[0]} if keep_paths else {}
     return PathResults(
         scenario=scenario,
-        paths=paths,
+        paths=used,
         seed=seed,
         entropy=entropy,
         workers=workers,
         tally=tally,
         record=record,
+        precision=precision,
         elapsed_s=time.perf_counter() - started,
     )

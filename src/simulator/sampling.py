@@ -2,7 +2,9 @@
 
 Every random number depends only on (seed entropy, block index, stream name), so a
 run's results depend on the scenario, seed and path count alone: not on how paths are
-batched, which worker runs a block, or which other inputs the scenario declares.
+batched or which worker runs a block. With plain Monte Carlo (``sampling = "random"``)
+each input has its own stream, so adding an input leaves the others' draws alone;
+Latin hypercube and Sobol designs span all inputs of a block at once.
 """
 
 from __future__ import annotations
@@ -75,6 +77,24 @@ class Streams:
         parts = [self._generator(i, name).random((n, *shape)) for i, n in self.blocks]
         return np.minimum(np.concatenate(parts) + _HALF_ULP, _BELOW_ONE)
 
+    def design(self, name: str, method: str, dimensions: int) -> np.ndarray:
+        """Uniforms of shape ``(paths, dimensions)`` from a space-filling design, one
+        per block: a Latin hypercube (``"lhs"``) or a scrambled Sobol sequence
+        (``"sobol"``), each seeded from the block's own stream ``name``."""
+        import warnings
+
+        from scipy.stats import qmc  # only for these sampling methods
+
+        engines = {"lhs": qmc.LatinHypercube, "sobol": qmc.Sobol}
+        parts = []
+        for index, n in self.blocks:
+            engine = engines[method](d=dimensions, seed=self._generator(index, name))
+            with warnings.catch_warnings():
+                # A partial last block is not a power of two: still a valid design.
+                warnings.simplefilter("ignore", UserWarning)
+                parts.append(engine.random(n))
+        return np.clip(np.concatenate(parts), _HALF_ULP, _BELOW_ONE)
+
     def normal(self, name: str, shape: tuple[int, ...] = ()) -> np.ndarray:
         """Standard normals of shape ``(paths, *shape)`` from stream ``name``."""
         parts = [self._generator(i, name).standard_normal((n, *shape)) for i, n in self.blocks]
@@ -126,7 +146,13 @@ def sample_inputs(scenario: Scenario, streams: Streams) -> dict[str, np.ndarray]
     dict
         Dotted key path to an array of shape ``(paths,)``.
     """
-    uniforms = {path: streams.uniform(f"input:{path}") for path in scenario.inputs}
+    if scenario.sampling == "random" or not scenario.inputs:
+        uniforms = {path: streams.uniform(f"input:{path}") for path in scenario.inputs}
+    else:
+        points = streams.design(
+            f"design:{scenario.sampling}", scenario.sampling, len(scenario.inputs)
+        )
+        uniforms = {path: points[:, i] for i, path in enumerate(scenario.inputs)}
     if scenario.correlations:
         uniforms.update(_correlate(uniforms, scenario.correlations))
     return {path: scenario.quantities[path].ppf(u) for path, u in uniforms.items()}

@@ -82,7 +82,7 @@ SCENARIO: dict[str, Field] = {
     "seed": Field("integer", None, low=0, high=2**128 - 1),
     "baseline": Field("option", None),
     "currency": Field("string", "USD"),
-    "sampling": Field("enum", "random", choices=("random",)),
+    "sampling": Field("enum", "random", choices=("random", "lhs", "sobol")),
 }
 
 WORKLOAD: dict[str, Field] = {

@@ -12,6 +12,7 @@ in which batches finish.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -202,6 +203,52 @@ class Tally:
             self._histogram(key).merge(histogram)
         for name, histogram in other.monthly.items():
             self.monthly.setdefault(name, Histogram(rows=histogram.rows)).merge(histogram)
+
+    def standard_errors(self, method: str = "random") -> dict[str, float]:
+        """Standard error of every ``p_cheaper:NAME`` (a probability) and of every
+        ``mean:NAME`` (relative to the mean) in this tally.
+
+        Plain Monte Carlo uses the binomial and the sample-variance formulas. Latin
+        hypercube and Sobol blocks are independent replicates of the design, so with
+        eight blocks or more their spread is what is used (batch means); with fewer
+        the plain formulas stand in, which overstate the error.
+        """
+        sums = self.totals()
+        n = float(sums[f"moments:total:{self.names[0]}"][0])
+        replicated = method != "random" and len(self.blocks) >= 8
+        if replicated:
+            order = sorted(self.blocks)
+            weights = np.array([self.blocks[b][f"moments:total:{self.names[0]}"][0] for b in order])
+            weights = weights / weights.sum()
+            scale = len(order) / (len(order) - 1)
+
+            def spread(values: np.ndarray) -> float:
+                centre = (weights * values).sum()
+                return math.sqrt(scale * (weights**2 * (values - centre) ** 2).sum())
+
+        errors: dict[str, float] = {}
+        for name in self.rivals:
+            p = float(sums[f"cheaper:{name}"][0]) / n
+            if replicated:
+                per_block = np.array(
+                    [
+                        self.blocks[b][f"cheaper:{name}"][0]
+                        / self.blocks[b][f"moments:total:{name}"][0]
+                        for b in order
+                    ]
+                )
+                errors[f"p_cheaper:{name}"] = spread(per_block)
+            else:
+                errors[f"p_cheaper:{name}"] = math.sqrt(p * (1 - p) / n)
+        for name in self.names:
+            count, mean, m2 = sums[f"moments:total:{name}"]
+            if replicated:
+                per_block = np.array([self.blocks[b][f"moments:total:{name}"][1] for b in order])
+                se = spread(per_block)
+            else:
+                se = math.sqrt(max(m2, 0.0) / count / count)
+            errors[f"mean:{name}"] = se / abs(mean) if mean else 0.0
+        return errors
 
     def totals(self) -> Totals:
         """Every per-block sum added up in block order (moments by Chan's update)."""
