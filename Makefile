@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/logistics.toml
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -30,6 +30,15 @@ lint: $(STAMP)  ## ruff lint and format check
 format: $(STAMP)  ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)  ## side-by-side timings and memory; writes BENCHMARKS.md (several minutes)
+	$(BIN)/python benchmarks/run.py
 
 clean:  ## remove the virtualenv and generated reports
 	rm -rf $(VENV) reports/*/ .pytest_cache .hypothesis

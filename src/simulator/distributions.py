@@ -55,19 +55,6 @@ def _numbers(table: dict, name: str, key: str) -> tuple[float, ...]:
     return tuple(float(v) for v in values)
 
 
-def _mass_outside(dist: Distribution, cdf, low: float, high: float) -> float:
-    """Share of draws of ``dist`` (with CDF ``cdf``) below ``low`` or above ``high``.
-
-    Exactly 0 when the support lies within [low, high], and positive whenever it does
-    not, whatever the rounding of the CDF, so validation decides on the support.
-    """
-    lo, hi = dist.support()
-    if lo >= low and hi <= high:
-        return 0.0
-    share = cdf(low) + (1.0 - cdf(high))
-    return min(1.0, max(share, np.finfo(float).tiny))
-
-
 @dataclass(frozen=True)
 class Distribution:
     """Base of every family: an inverse CDF over uniforms, with its support."""
@@ -92,7 +79,17 @@ class Distribution:
     def mass_outside(self, low: float, high: float) -> float:
         """Probability of a draw below ``low`` or above ``high``."""
         lo, hi = self.support()
-        return 0.0 if lo >= low and hi <= high else 1.0
+        if lo >= low and hi <= high:
+            return 0.0
+        if lo == hi:
+            return 1.0
+        # Positive whatever the rounding of the CDF: the support already crosses a bound.
+        share = self._cdf(low) + (1.0 - self._cdf(high))
+        return min(1.0, max(share, np.finfo(float).tiny))
+
+    def _cdf(self, x: float) -> float:
+        """The CDF at a point (for validation messages); families override it."""
+        raise NotImplementedError
 
     def describe(self) -> str:
         """A short human description, for reports."""
@@ -134,31 +131,42 @@ class Uniform(Distribution):
     def support(self):
         return (self.low, self.high)
 
-    def mass_outside(self, low, high):
-        if self.is_fixed:
-            return super().mass_outside(low, high)
-        width = self.high - self.low
-        return _mass_outside(self, lambda x: min(max((x - self.low) / width, 0.0), 1.0), low, high)
+    def _cdf(self, x: float) -> float:
+        return min(max((x - self.low) / (self.high - self.low), 0.0), 1.0)
 
     def describe(self):
         return f"uniform({self.low:g}, {self.high:g})"
 
 
 @dataclass(frozen=True)
-class Triangular(Distribution):
-    """Triangular with the given low, mode and high."""
+class _ThreePoint(Distribution):
+    """A family given by its lowest, most likely and highest value."""
 
     low: float
     mode: float
     high: float
     keys: ClassVar = ("low", "mode", "high")
+    family: ClassVar = ""
 
     def __post_init__(self):
         if not self.low <= self.mode <= self.high:
             raise ScenarioError(
-                "triangular needs low <= mode <= high, got "
+                f"{self.family} needs low <= mode <= high, got "
                 f"low={self.low}, mode={self.mode}, high={self.high}"
             )
+
+    def support(self):
+        return (self.low, self.high)
+
+    def describe(self):
+        return f"{self.family}({self.low:g}, {self.mode:g}, {self.high:g})"
+
+
+@dataclass(frozen=True)
+class Triangular(_ThreePoint):
+    """Triangular with the given low, mode and high."""
+
+    family: ClassVar = "triangular"
 
     def ppf(self, u):
         u = np.asarray(u, dtype=float)
@@ -173,14 +181,6 @@ class Triangular(Distribution):
             self.high - np.sqrt((1.0 - u) * width * (self.high - self.mode)),
         )
 
-    def support(self):
-        return (self.low, self.high)
-
-    def mass_outside(self, low, high):
-        if self.is_fixed:
-            return super().mass_outside(low, high)
-        return _mass_outside(self, self._cdf, low, high)
-
     def _cdf(self, x: float) -> float:
         width = self.high - self.low
         if x <= self.low:
@@ -191,25 +191,12 @@ class Triangular(Distribution):
             return (x - self.low) ** 2 / (width * (self.mode - self.low))
         return 1.0 - (self.high - x) ** 2 / (width * (self.high - self.mode))
 
-    def describe(self):
-        return f"triangular({self.low:g}, {self.mode:g}, {self.high:g})"
-
 
 @dataclass(frozen=True)
-class Pert(Distribution):
+class Pert(_ThreePoint):
     """Beta-PERT (shape 4) with the given low, mode and high."""
 
-    low: float
-    mode: float
-    high: float
-    keys: ClassVar = ("low", "mode", "high")
-
-    def __post_init__(self):
-        if not self.low <= self.mode <= self.high:
-            raise ScenarioError(
-                "pert needs low <= mode <= high, got "
-                f"low={self.low}, mode={self.mode}, high={self.high}"
-            )
+    family: ClassVar = "pert"
 
     def ppf(self, u):
         u = np.asarray(u, dtype=float)
@@ -218,19 +205,11 @@ class Pert(Distribution):
             return np.full(u.shape, self.low)
         return self.low + width * beta_inverse(*self.shape)(u)
 
-    def support(self):
-        return (self.low, self.high)
-
     @property
     def shape(self) -> tuple[float, float]:
         """The beta shape parameters (alpha, beta) of this PERT."""
         width = self.high - self.low
         return (1 + 4 * (self.mode - self.low) / width, 1 + 4 * (self.high - self.mode) / width)
-
-    def mass_outside(self, low, high):
-        if self.is_fixed:
-            return super().mass_outside(low, high)
-        return _mass_outside(self, self._cdf, low, high)
 
     def _cdf(self, x: float) -> float:
         # For error messages only: a fine trapezoid sum of the beta density.
@@ -240,9 +219,6 @@ class Pert(Distribution):
         density = t ** (alpha - 1) * (1 - t) ** (beta - 1)
         cumulative = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2)])
         return float(np.interp(z, t, cumulative / cumulative[-1]))
-
-    def describe(self):
-        return f"pert({self.low:g}, {self.mode:g}, {self.high:g})"
 
 
 @dataclass(frozen=True)
