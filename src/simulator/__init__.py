@@ -55,6 +55,7 @@ def run(
     workers: int | None = None,
     precision: float | None = None,
     keep_paths: bool = False,
+    path_sink=None,
     progress=None,
 ) -> SimulationResult:
     """Simulate ``scenario`` and summarize it.
@@ -75,6 +76,9 @@ def run(
     keep_paths
         Keep per-path arrays in ``result.paths`` (``totals``, ``monthly``, ``draws``...);
         memory then grows with paths.
+    path_sink
+        Optional ``path_sink(first_path, arrays)``, given each batch's per-path arrays
+        in path order (to stream every path to disk in flat memory).
     progress
         Optional ``progress(done, total)`` callback.
 
@@ -93,6 +97,7 @@ def run(
         workers=workers,
         precision=precision,
         keep_paths=keep_paths,
+        path_sink=path_sink,
         progress=progress,
     )
     return summarize(outcome)

@@ -212,6 +212,7 @@ def simulate(
     workers: int | None = None,
     precision: float | None = None,
     keep_paths: bool = False,
+    path_sink: Callable[[int, dict[str, np.ndarray]], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> PathResults:
     """Sample and cost every path of ``scenario``.
@@ -236,6 +237,10 @@ def simulate(
         a plain run with the number of paths it ends with.
     keep_paths
         Also keep every per-path array (memory grows with paths).
+    path_sink
+        Called as ``path_sink(first_path, arrays)`` with each batch's per-path arrays
+        (named as in :attr:`PathResults.record`), in path order, as batches finish:
+        a way to stream every path to disk in flat memory.
     progress
         Called as ``progress(paths_done, paths_total)`` after each batch.
 
@@ -266,12 +271,16 @@ def simulate(
 
     def run_blocks(blocks: list[Block], done: int) -> None:
         groups = [blocks[i : i + per_batch] for i in range(0, len(blocks), per_batch)]
-        for part, batches in _run_batches(scenario, entropy, groups, keep_paths, workers, tally):
+        wanted = keep_paths or path_sink is not None
+        for part, batches in _run_batches(scenario, entropy, groups, wanted, workers, tally):
             if part is not tally:
                 tally.merge(part)
             for group, record in batches:
+                if path_sink is not None:
+                    path_sink(group[0][0] * BLOCK_SIZE, record)
+                if keep_paths:
+                    kept.append(record)
                 done += sum(n for _, n in group)
-                kept.append(record)
             if progress is not None:
                 progress(done, paths)
 
