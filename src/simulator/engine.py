@@ -190,7 +190,9 @@ def _run_batches(
     import multiprocessing  # only for parallel runs: they cost a noticeable import
     from concurrent.futures import ProcessPoolExecutor
 
-    count = min(len(groups), workers * _TASKS_PER_WORKER)
+    # Per-path arrays travel with their task: when they are wanted, one task per batch
+    # keeps what is in flight, and so memory, bounded.
+    count = len(groups) if keep else min(len(groups), workers * _TASKS_PER_WORKER)
     bounds = np.linspace(0, len(groups), count + 1).astype(int)
     tasks = [groups[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     global _JOB
