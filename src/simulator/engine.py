@@ -195,6 +195,9 @@ def _run_batches(
     count = len(groups) if keep else min(len(groups), workers * _TASKS_PER_WORKER)
     bounds = np.linspace(0, len(groups), count + 1).astype(int)
     tasks = [groups[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    # Sample one path first, so that lazy imports and tabulated inverse CDFs are made
+    # once here and inherited by the forked workers instead of made in each.
+    sample_inputs(scenario, Streams(entropy, [(0, 1)]))
     global _JOB
     _JOB = (scenario, entropy, keep)
     context = multiprocessing.get_context("fork")
