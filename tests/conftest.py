@@ -21,3 +21,10 @@ def chdir_tmp(tmp_path, monkeypatch) -> Path:
     """Run in an empty temporary folder (reports land under it)."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+@pytest.fixture
+def no_charts(monkeypatch):
+    """Reports without charts, for tests of the folder and flags alone (charts take
+    seconds to draw; tests/test_report*.py check them)."""
+    monkeypatch.setattr("simulator.plots.CHARTS", [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -10,7 +11,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from simulator.cli import simulate
+from simulator.cli import ProgressBar, simulate
+from simulator.plots import CHARTS
 
 from .conftest import ROOT, SCENARIOS
 
@@ -52,11 +54,50 @@ def test_table_and_report(chdir_tmp):
     for label in ("Frontier API (GPT-4.1)", "Self-hosted Llama 3 70B (rented H100s)"):
         assert any(line.startswith(label) for line in lines)
     folder = chdir_tmp / "reports" / "logistics"
-    assert {p.name for p in folder.iterdir()} == {"summary.json", "report.md", ".simulator-report"}
-    assert "Report: reports/logistics/" in result.stderr
+    charts = {f"{chart.slug}.png" for chart in CHARTS}
+    assert {p.name for p in folder.iterdir()} == {
+        "index.html", "report.md", "summary.json", "paths.csv", ".simulator-report", *charts
+    }  # fmt: skip
+    assert "Report: reports/logistics/index.html" in result.stderr
+    with open(folder / "paths.csv", encoding="utf-8") as rows:
+        assert sum(1 for _ in rows) == 3000 + 1  # a header and one row per path
 
 
-def test_json_is_the_summary_file_and_nothing_else(chdir_tmp):
+def test_no_path_data_leaves_out_paths_csv(no_charts, chdir_tmp):
+    result = invoke(LOGISTICS, *FAST, "--no-path-data", "--quiet")
+    assert result.exit_code == 0, result.output
+    folder = chdir_tmp / "reports" / "logistics"
+    assert "paths.csv" not in {p.name for p in folder.iterdir()}
+    assert (folder / "index.html").exists()
+    assert result.stderr == ""
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_draws_on_a_terminal_after_a_moment(monkeypatch):
+    clock = iter([0.0, 0.1, 1.0, 2.0])
+    monkeypatch.setattr("simulator.cli.time.monotonic", lambda: next(clock))
+    screen = _Terminal()
+    bar = ProgressBar(screen)  # started at 0.0
+    bar(4096, 100_000)  # 0.1 s: too soon to show anything
+    assert screen.getvalue() == ""
+    bar(50_000, 100_000)  # 1.0 s
+    assert "[###############---------------]  50%  50,000 of 100,000 paths" in screen.getvalue()
+    bar.clear()
+    assert screen.getvalue().endswith("\r\x1b[2K")
+
+
+def test_progress_bar_is_silent_off_a_terminal_and_with_json(chdir_tmp, monkeypatch):
+    calls = []
+    monkeypatch.setattr(ProgressBar, "__call__", lambda self, done, total: calls.append(done))
+    assert invoke(LOGISTICS, *FAST, "--no-report").exit_code == 0  # CliRunner: not a terminal
+    assert calls == []
+
+
+def test_json_is_the_summary_file_and_nothing_else(no_charts, chdir_tmp):
     result = invoke(LOGISTICS, *FAST, "--json")
     assert result.exit_code == 0
     summary = json.loads(result.stdout)
@@ -110,7 +151,7 @@ def test_set_distribution_table():
     assert result.exit_code == 0, result.stderr
 
 
-def test_out_folder_and_replacing_an_earlier_report(tmp_path):
+def test_out_folder_and_replacing_an_earlier_report(no_charts, tmp_path):
     out = tmp_path / "my-report"
     assert invoke(LOGISTICS, *FAST, "--out", str(out)).exit_code == 0
     first = (out / "summary.json").read_text()

@@ -56,6 +56,7 @@ def run(
     precision: float | None = None,
     keep_paths: bool = False,
     path_sink=None,
+    path_fields=None,
     progress=None,
 ) -> SimulationResult:
     """Simulate ``scenario`` and summarize it.
@@ -79,6 +80,8 @@ def run(
     path_sink
         Optional ``path_sink(first_path, arrays)``, given each batch's per-path arrays
         in path order (to stream every path to disk in flat memory).
+    path_fields
+        Name prefixes of the arrays ``path_sink`` needs (default: all).
     progress
         Optional ``progress(done, total)`` callback.
 
@@ -98,6 +101,7 @@ def run(
         precision=precision,
         keep_paths=keep_paths,
         path_sink=path_sink,
+        path_fields=path_fields,
         progress=progress,
     )
     return summarize(outcome)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -79,17 +81,33 @@ class _Command(click.Command):
     help="Add paths until every P(cheaper) and every relative mean has this standard "
     "error at most; --paths is then the cap (default 10,000,000).",
 )
-@click.option("--quiet", is_flag=True, help="No notes on standard error.")
+@click.option(
+    "--no-path-data",
+    is_flag=True,
+    help="Leave paths.csv (one row per path, about 0.5 kB each) out of the report.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar and no notes on standard error.")
 @click.version_option(__version__, prog_name="simulate")
 def simulate(
-    scenario, paths, seed, as_json, out, no_report, overrides, chunk_size, workers, precision, quiet
+    scenario,
+    paths,
+    seed,
+    as_json,
+    out,
+    no_report,
+    overrides,
+    chunk_size,
+    workers,
+    precision,
+    no_path_data,
+    quiet,
 ):
     """Simulate the hosting options of SCENARIO.toml and report the risk.
 
     Prints, per option, the 5th, 50th and 95th percentile of total cost over the
     horizon, the probability of being cheaper than the baseline and of being the
-    cheapest, and the median break-even month; writes summary.json and report.md
-    to reports/<scenario stem>/.
+    cheapest, and the median break-even month; writes a report (index.html,
+    report.md with its charts, summary.json, paths.csv) to reports/<scenario stem>/.
 
     \b
     Examples:
@@ -100,33 +118,103 @@ def simulate(
     """
     from . import load_scenario, run
     from .formatting import COLUMNS, summary_rows, text_table
-    from .report import summary_json, write_report
+    from .report import ReportWriter, summary_json
 
     loaded = load_scenario(scenario, overrides)
     if precision is not None and paths is None:
         paths = PRECISION_PATH_CAP
-    result = run(
-        loaded,
-        paths=paths,
-        seed=seed,
-        chunk_size=chunk_size,
-        workers=workers,
-        precision=precision,
-    )
-    elapsed = result.paths.elapsed_s
-
-    if as_json:
-        click.echo(summary_json(result), nl=False)
+    folder = out or Path("reports") / Path(scenario).stem
+    writer = None if no_report else ReportWriter(folder, path_data=not no_path_data)
+    stderr = sys.stderr
+    bar = None
+    if not (quiet or as_json) and stderr.isatty():
+        bar = ProgressBar(stderr, counting_only=precision is not None)
+    with writer or nullcontext(), bar or nullcontext():
+        result = run(
+            loaded,
+            paths=paths,
+            seed=seed,
+            chunk_size=chunk_size,
+            workers=workers,
+            precision=precision,
+            path_sink=writer.path_sink if writer else None,
+            path_fields=writer.path_fields if writer else None,
+            progress=bar,
+        )
+        elapsed = result.paths.elapsed_s
+        if bar is not None:
+            bar.clear()
+        if as_json:
+            click.echo(summary_json(result), nl=False)
+        else:
+            click.echo(
+                f"{loaded.name}: {result.paths.paths:,} paths, {loaded.horizon_months} months"
+            )
+            click.echo(text_table(COLUMNS, summary_rows(result)))
+        if writer is not None:
+            if bar is not None:
+                bar.note("Writing the report...")
+            writer.finish(result, elapsed_s=elapsed)
+    if quiet:
+        return
+    if writer is not None:
+        click.echo(
+            f"Report: {folder}/index.html (run {elapsed:.1f} s, report {writer.build_s:.1f} s)",
+            err=True,
+        )
     else:
-        click.echo(f"{loaded.name}: {result.paths.paths:,} paths, {loaded.horizon_months} months")
-        click.echo(text_table(COLUMNS, summary_rows(result)))
-    if not no_report:
-        folder = out or Path("reports") / Path(scenario).stem
-        write_report(result, folder, elapsed_s=elapsed)
-        if not quiet:
-            click.echo(f"Report: {folder}/ ({elapsed:.1f} s)", err=True)
-    elif not quiet:
         click.echo(f"Simulated in {elapsed:.1f} s", err=True)
+
+
+class ProgressBar:
+    """A progress bar on a terminal, given as the engine's ``progress(done, total)``.
+
+    It shows only once a run has taken :attr:`delay` seconds, so short runs print
+    nothing; ``counting_only`` shows paths done without a bar (a run to a precision
+    does not know how many paths it will need).
+    """
+
+    delay = 0.5
+    width = 30
+
+    def __init__(self, stream, *, counting_only: bool = False) -> None:
+        self.stream = stream
+        self.counting_only = counting_only
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if time.monotonic() - self.started < self.delay:
+            return
+        if self.counting_only:
+            text = f"Simulating: {done:,} paths so far"
+        else:
+            filled = round(self.width * done / total) if total else self.width
+            bar = "#" * filled + "-" * (self.width - filled)
+            text = f"Simulating [{bar}] {done / max(total, 1):4.0%}  {done:,} of {total:,} paths"
+        self._show(text)
+
+    def note(self, text: str) -> None:
+        """Replace the bar by a short note (shown at once)."""
+        self._show(text)
+
+    def _show(self, text: str) -> None:
+        self.stream.write("\r\x1b[2K" + text)
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        """Erase the bar, if it was shown."""
+        if self.shown:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+            self.shown = False
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.clear()
 
 
 def main() -> None:

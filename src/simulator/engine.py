@@ -128,10 +128,15 @@ def _new_tally(scenario: Scenario) -> Tally:
 
 
 def _cost_batch(
-    scenario: Scenario, entropy: int, blocks: list[Block], keep: bool, tally: Tally
+    scenario: Scenario,
+    entropy: int,
+    blocks: list[Block],
+    keep: bool | tuple[str, ...],
+    tally: Tally,
 ) -> dict[str, np.ndarray]:
     """Sample and cost one batch of blocks, count it into ``tally``, and return its
-    per-path arrays if ``keep``."""
+    per-path arrays if ``keep`` (all of them, or those whose names start with one of
+    the prefixes ``keep`` lists)."""
     streams = Streams(entropy, blocks)
     # Extreme inputs may overflow; the totals are checked once the run is complete.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -150,11 +155,13 @@ def _cost_batch(
         record.update({f"input:{k}": v for k, v in draws.items()})
         for name, parts in components.items():
             record.update({f"component:{name}:{k}": v for k, v in parts.items()})
+        if isinstance(keep, tuple):
+            record = {k: v for k, v in record.items() if k.startswith(keep)}
     return record
 
 
 # Set in the parent before worker processes fork, so a task carries only its blocks.
-_JOB: tuple[Scenario, int, bool] | None = None
+_JOB: tuple[Scenario, int, bool | tuple[str, ...]] | None = None
 
 # One task per worker: shipping a task's tally (its histograms) back costs more than
 # finer tasks gain in balance (measured on the benchmark model).
@@ -177,7 +184,7 @@ def _run_batches(
     scenario: Scenario,
     entropy: int,
     groups: list[list[Block]],
-    keep: bool,
+    keep: bool | tuple[str, ...],
     workers: int,
     tally: Tally,
 ) -> Iterator[tuple[Tally, list[tuple[list[Block], dict]]]]:
@@ -218,6 +225,7 @@ def simulate(
     precision: float | None = None,
     keep_paths: bool = False,
     path_sink: Callable[[int, dict[str, np.ndarray]], None] | None = None,
+    path_fields: tuple[str, ...] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> PathResults:
     """Sample and cost every path of ``scenario``.
@@ -246,6 +254,9 @@ def simulate(
         Called as ``path_sink(first_path, arrays)`` with each batch's per-path arrays
         (named as in :attr:`PathResults.record`), in path order, as batches finish:
         a way to stream every path to disk in flat memory.
+    path_fields
+        Name prefixes (``"input:"``, ``"total:"``...) of the arrays the sink needs;
+        the others are not sent back from worker processes. Default: all.
     progress
         Called as ``progress(paths_done, paths_total)`` after each batch.
 
@@ -276,7 +287,10 @@ def simulate(
 
     def run_blocks(blocks: list[Block], done: int) -> None:
         groups = [blocks[i : i + per_batch] for i in range(0, len(blocks), per_batch)]
-        wanted = keep_paths or path_sink is not None
+        if keep_paths or (path_sink is not None and path_fields is None):
+            wanted: bool | tuple[str, ...] = True
+        else:
+            wanted = tuple(path_fields) if path_sink is not None else False
         for part, batches in _run_batches(scenario, entropy, groups, wanted, workers, tally):
             if part is not tally:
                 tally.merge(part)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from .analysis import SimulationResult
 
-__all__ = ["money", "share", "summary_rows", "text_table", "markdown_table", "COLUMNS"]
+__all__ = [
+    "COLUMNS",
+    "axis_money",
+    "markdown_table",
+    "money",
+    "number",
+    "share",
+    "summary_rows",
+    "text_table",
+]
 
 COLUMNS = ("Option", "p5", "p50", "p95", "P(cheaper)", "P(cheapest)", "Break-even")
 
@@ -23,6 +32,27 @@ def money(x: float, currency: str = "USD") -> str:
         body = f"{x:.0f}"
     prefix = "$" if currency == "USD" else f"{currency} "
     return f"{sign}{prefix}{body}"
+
+
+def axis_money(x: float, currency: str = "USD") -> str:
+    """Short money for chart axes: ``2_500_000`` -> ``"$2.5M"``, ``500_000`` -> ``"$500k"``."""
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if x >= scale:
+            body = f"{x / scale:.2f}".rstrip("0").rstrip(".") + suffix
+            break
+    else:
+        body = f"{x:.0f}"
+    prefix = "$" if currency == "USD" else f"{currency} "
+    return f"{sign}{prefix}{body}"
+
+
+def number(x: float) -> str:
+    """A scenario input for people: ``287345.6`` -> ``"287,346"``, ``0.0823`` -> ``"0.0823"``."""
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
 
 
 def share(p: float) -> str:
