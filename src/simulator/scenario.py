@@ -14,7 +14,7 @@ import hashlib
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -103,7 +103,6 @@ class Scenario:
     source: str | None = None
     source_sha256: str | None = None
     overrides: tuple[str, ...] = ()
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -515,5 +514,4 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
         quantities=MappingProxyType(quantities),
         correlations=correlations,
         source=source,
-        raw=MappingProxyType(dict(document)),
     )
