@@ -193,7 +193,7 @@ def summarize(results: PathResults) -> SimulationResult:
         monthly = tally.monthly[name].quantile_rows([0.05, 0.5, 0.95])
         components = {
             key.split(":", 2)[2]: float(value[0]) / n
-            for key, value in sums.sums.items()
+            for key, value in sums.items()
             if key.startswith(f"component:{name}:")
         }
         options[name] = OptionSummary(

@@ -22,7 +22,7 @@ from .errors import ScenarioError
 from .histogram import Histogram
 from .sampling import Block
 
-__all__ = ["MAX_COST", "Tally", "Totals", "breakeven_months", "cumulate", "moments", "year_ends"]
+__all__ = ["MAX_COST", "Tally", "breakeven_months", "cumulate", "moments", "year_ends"]
 
 MAX_COST = 1e20
 """Largest total cost accepted on a path, far beyond any real budget."""
@@ -86,16 +86,6 @@ def _merge_moments(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     delta = b[1] - a[1]
     mean = a[1] + delta * b[0] / n
     return np.array([n, mean, a[2] + b[2] + delta * delta * a[0] * b[0] / n])
-
-
-@dataclass
-class Totals:
-    """Per-block sums of one run, added up in block order."""
-
-    sums: dict[str, np.ndarray]
-
-    def __getitem__(self, key: str) -> np.ndarray:
-        return self.sums[key]
 
 
 @dataclass
@@ -250,7 +240,7 @@ class Tally:
             errors[f"mean:{name}"] = se / abs(mean) if mean else 0.0
         return errors
 
-    def totals(self) -> Totals:
+    def totals(self) -> dict[str, np.ndarray]:
         """Every per-block sum added up in block order (moments by Chan's update)."""
         out: dict[str, np.ndarray] = {}
         for index in sorted(self.blocks):
@@ -261,4 +251,4 @@ class Tally:
                     out[key] = _merge_moments(out[key], value)
                 else:
                     out[key] = out[key] + value
-        return Totals(out)
+        return out
