@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ import pytest
 from simulator import ScenarioError, load_scenario, parse_scenario
 from simulator.distributions import Fixed, Normal, Uniform
 from simulator.scenario import apply_overrides
+
+from .conftest import ROOT
 
 LOGISTICS = Path(__file__).resolve().parent.parent / "scenarios" / "logistics.toml"
 
@@ -675,3 +678,26 @@ def test_apply_overrides_leaves_the_document_alone():
     assert out["options"]["api"]["uptime"] == 0.5
     assert out["business"] == {"downtime_cost_per_hour": 1}
     assert apply_overrides(doc, []) is doc
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        ("workload.requests_per_month", 10**400, "401 digits long"),
+        ("workload.requests_per_month", 1e300, "numbers beyond 1e+18"),
+        ("scenario.discount_rate", 10**400, "numbers beyond 1e+18"),
+        ("options.api.uptime", {"dist": "uniform", "low": 0.9, "high": 1e300}, "1e+18"),
+        ("scenario.paths", 10**400, "between 1 and 1e+10"),
+    ],
+)
+def test_numbers_too_large_to_compute_with_are_refused(path, value, message):
+    document = tomllib.loads((ROOT / "scenarios" / "logistics.toml").read_text())
+    *tables, key = path.split(".")
+    node = document
+    for table in tables:
+        node = node[table]
+    node[key] = value
+    with pytest.raises(ScenarioError) as error:
+        parse_scenario(document)
+    assert error.value.key.startswith(path)
+    assert message in str(error.value)

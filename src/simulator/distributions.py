@@ -32,15 +32,30 @@ __all__ = [
 _Z95 = 1.6448536269514722  # standard normal 95th percentile
 
 
+LARGEST = 1e18
+"""Largest magnitude accepted for any number in a scenario: far beyond any real
+volume, price or cost, and far enough below overflow that sums and powers stay finite."""
+
+
+def check_magnitude(value: float, what: str, key: str) -> float:
+    """``value`` as a float, or a ScenarioError if it is not finite or too large."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError(f"{what} must be finite, got {value!r}", key=key)
+    if abs(value) > LARGEST:  # compared exactly, even for integers beyond any float
+        shown = f"{value:g}" if isinstance(value, float) else f"{len(str(abs(value)))} digits long"
+        raise ScenarioError(
+            f"{what} is {shown}; numbers beyond {LARGEST:g} are not supported", key=key
+        )
+    return float(value)
+
+
 def _number(table: dict, name: str, key: str) -> float:
     if name not in table:
         raise ScenarioError(f"missing '{name}'", key=key)
     value = table[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ScenarioError(f"'{name}' must be a number, got {value!r}", key=key)
-    if not math.isfinite(value):
-        raise ScenarioError(f"'{name}' must be finite, got {value!r}", key=key)
-    return float(value)
+    return check_magnitude(value, f"'{name}'", key)
 
 
 def _numbers(table: dict, name: str, key: str) -> tuple[float, ...]:
@@ -50,9 +65,9 @@ def _numbers(table: dict, name: str, key: str) -> tuple[float, ...]:
     if not isinstance(values, list) or not values:
         raise ScenarioError(f"'{name}' must be a non-empty list of numbers", key=key)
     for v in values:
-        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        if isinstance(v, bool) or not isinstance(v, int | float):
             raise ScenarioError(f"'{name}' must hold finite numbers only, got {v!r}", key=key)
-    return tuple(float(v) for v in values)
+    return tuple(check_magnitude(v, f"each of '{name}'", key) for v in values)
 
 
 @dataclass(frozen=True)
@@ -444,9 +459,7 @@ def parse_distribution(value: Any, key: str) -> Distribution:
     if isinstance(value, bool):
         raise ScenarioError(f"must be a number or a distribution table, got {value!r}", key=key)
     if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ScenarioError(f"must be finite, got {value!r}", key=key)
-        return Fixed(float(value))
+        return Fixed(check_magnitude(value, "the value", key))
     if not isinstance(value, dict):
         raise ScenarioError(
             f"must be a number or a distribution table such as "

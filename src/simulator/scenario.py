@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
-import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import schema
-from .distributions import Distribution, Fixed, Normal, parse_distribution
+from .distributions import Distribution, Fixed, Normal, check_magnitude, parse_distribution
 from .errors import ScenarioError, unknown
 from .schema import REQUIRED, Field
 
@@ -264,7 +263,9 @@ def _scalar(value: Any, spec: Field, key: str) -> Any:
             raise ScenarioError(
                 f"must be a whole number ({spec.allowed()}), got {value!r}", key=key
             )
-        if not math.isfinite(value) or not spec.admits(value):
+        if kind == "number":
+            value = check_magnitude(value, "the value", key)
+        if not spec.admits(value):
             raise ScenarioError(f"must be {spec.allowed()}, got {value!r}", key=key)
         return int(value) if kind == "integer" else float(value)
     raise AssertionError(f"unhandled field type {kind}")  # pragma: no cover

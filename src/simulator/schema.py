@@ -78,7 +78,7 @@ SCENARIO: dict[str, Field] = {
     "horizon_months": Field("integer", 36, low=1, high=1200),
     "discount_rate": Field("number", 0.0, low=-1.0, open_low=True),
     "hours_per_month": Field("number", 730.0, low=0.0, high=744.0, open_low=True),
-    "paths": Field("integer", 100_000, low=1),
+    "paths": Field("integer", 100_000, low=1, high=10_000_000_000),
     "seed": Field("integer", None, low=0, high=2**128 - 1),
     "baseline": Field("option", None),
     "currency": Field("string", "USD"),
