@@ -58,6 +58,7 @@ def run(
     path_sink=None,
     path_fields=None,
     progress=None,
+    stress: bool = False,
 ) -> SimulationResult:
     """Simulate ``scenario`` and summarize it.
 
@@ -84,6 +85,11 @@ def run(
         Name prefixes of the arrays ``path_sink`` needs (default: all).
     progress
         Optional ``progress(done, total)`` callback.
+    stress
+        Also run the stress grid and the break-even volume search (extra engine runs
+        on the same seed) and the sensitivity analysis (on this run's first paths):
+        the summary keys ``stress``, ``breakeven``, ``sensitivity`` and
+        ``stress_method`` (see :func:`simulator.stress.stress_test`).
 
     Returns
     -------
@@ -92,6 +98,11 @@ def run(
     from .analysis import summarize
     from .engine import simulate
 
+    sample = None
+    if stress:
+        from .stress import collecting
+
+        sample, path_sink, path_fields = collecting(scenario, paths, path_sink, path_fields)
     outcome = simulate(
         scenario,
         paths=paths,
@@ -104,4 +115,9 @@ def run(
         path_fields=path_fields,
         progress=progress,
     )
-    return summarize(outcome)
+    result = summarize(outcome)
+    if stress:
+        from .stress import stress_test
+
+        result = stress_test(result, sample, workers=workers)
+    return result

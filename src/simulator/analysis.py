@@ -129,13 +129,17 @@ class SimulationResult:
     """Everything a run found: per-path outcomes and their summaries.
 
     ``paths`` holds the raw per-path arrays for analysts; ``options`` and ``versus``
-    hold the summaries; :meth:`to_dict` is the summary JSON of the contract.
+    hold the summaries; :meth:`to_dict` is the summary JSON of the contract, with
+    ``extra`` (added summary keys: ``precision``, ``stress``, ``breakeven``...) merged
+    in. ``timings`` holds the seconds later analyses took (the stress test's), which
+    are not part of the summary so that it stays the same from run to run.
     """
 
     paths: PathResults
     options: dict[str, OptionSummary]
     versus: dict[str, Comparison]
     extra: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def scenario(self):

@@ -97,9 +97,27 @@ class Batch:
         return np.ascontiguousarray(self.streams.uniform(name, (self.scenario.horizon_months,)).T)
 
 
-def make_batch(scenario: Scenario, streams: Streams, draws: Mapping[str, np.ndarray]) -> Batch:
-    """Build the batch for ``streams``: realize volumes from the sampled inputs."""
+def make_batch(
+    scenario: Scenario,
+    streams: Streams,
+    draws: Mapping[str, np.ndarray],
+    *,
+    volume_scale: float = 1.0,
+    growth_scale: float = 1.0,
+) -> Batch:
+    """Build the batch for ``streams``: realize volumes from the sampled inputs.
+
+    ``volume_scale`` multiplies each path's realized volume level and ``growth_scale``
+    its realized growth rate (a forecast shock applied on the same draws: the stress
+    test's common random numbers); at 1 they leave every number as it is.
+    """
     values = Batch(scenario, draws, streams, np.empty(0))
+    volume_realization = values.value("workload.volume_realization")
+    growth_realization = values.value("workload.growth_realization")
+    if volume_scale != 1:
+        volume_realization = volume_realization * volume_scale
+    if growth_scale != 1:
+        growth_realization = growth_realization * growth_scale
     volatility = scenario.quantities["workload.growth_volatility"]
     shocks = None
     if not (volatility.is_fixed and volatility.support()[0] == 0):
@@ -110,8 +128,8 @@ def make_batch(scenario: Scenario, streams: Streams, draws: Mapping[str, np.ndar
         values.value("workload.monthly_growth"),
         months=scenario.horizon_months,
         paths=streams.size,
-        volume_realization=values.value("workload.volume_realization"),
-        growth_realization=values.value("workload.growth_realization"),
+        volume_realization=volume_realization,
+        growth_realization=growth_realization,
         growth_volatility=values.value("workload.growth_volatility"),
         shocks=shocks,
     )

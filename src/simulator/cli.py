@@ -86,6 +86,13 @@ class _Command(click.Command):
     is_flag=True,
     help="Leave paths.csv (one row per path, about 0.5 kB each) out of the report.",
 )
+@click.option(
+    "--stress",
+    is_flag=True,
+    help="Also stress-test the volume forecast (the [stress] grid), find each option's "
+    "break-even volume and rank the inputs that drive its savings (extra runs on the "
+    "same seed: several seconds).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar and no notes on standard error.")
 @click.version_option(__version__, prog_name="simulate")
 def simulate(
@@ -100,6 +107,7 @@ def simulate(
     workers,
     precision,
     no_path_data,
+    stress,
     quiet,
 ):
     """Simulate the hosting options of SCENARIO.toml and report the risk.
@@ -115,6 +123,7 @@ def simulate(
       simulate scenarios/logistics.toml --paths 20000 --seed 0 --json
       simulate scenarios/logistics.toml --set workload.volume_realization=0.5
       simulate scenarios/logistics.toml --precision 0.002
+      simulate scenarios/logistics.toml --stress
     """
     from . import load_scenario, run
     from .formatting import COLUMNS, summary_rows, text_table
@@ -130,6 +139,13 @@ def simulate(
     if not (quiet or as_json) and stderr.isatty():
         bar = ProgressBar(stderr, counting_only=precision is not None)
     with writer or nullcontext(), bar or nullcontext():
+        sink = writer.path_sink if writer else None
+        fields = writer.path_fields if writer else None
+        sample = None
+        if stress:
+            from .stress import collecting
+
+            sample, sink, fields = collecting(loaded, paths, sink, fields)
         result = run(
             loaded,
             paths=paths,
@@ -137,11 +153,17 @@ def simulate(
             chunk_size=chunk_size,
             workers=workers,
             precision=precision,
-            path_sink=writer.path_sink if writer else None,
-            path_fields=writer.path_fields if writer else None,
+            path_sink=sink,
+            path_fields=fields,
             progress=bar,
         )
         elapsed = result.paths.elapsed_s
+        if stress:
+            from .stress import stress_test
+
+            if bar is not None:
+                bar.note("Stress-testing the volume forecast...")
+            result = stress_test(result, sample, workers=workers)
         if bar is not None:
             bar.clear()
         if as_json:
@@ -151,19 +173,63 @@ def simulate(
                 f"{loaded.name}: {result.paths.paths:,} paths, {loaded.horizon_months} months"
             )
             click.echo(text_table(COLUMNS, summary_rows(result)))
+            if stress:
+                click.echo("")
+                click.echo(_stress_text(result))
         if writer is not None:
             if bar is not None:
                 bar.note("Writing the report...")
             writer.finish(result, elapsed_s=elapsed)
     if quiet:
         return
+    stress_s = result.timings.get("stress_s")
+    extra = "" if stress_s is None else f", stress test {stress_s:.1f} s"
     if writer is not None:
         click.echo(
-            f"Report: {folder}/index.html (run {elapsed:.1f} s, report {writer.build_s:.1f} s)",
+            f"Report: {folder}/index.html (run {elapsed:.1f} s{extra}, "
+            f"report {writer.build_s:.1f} s)",
             err=True,
         )
     else:
-        click.echo(f"Simulated in {elapsed:.1f} s", err=True)
+        click.echo(f"Simulated in {elapsed:.1f} s{extra}", err=True)
+
+
+def _stress_text(result) -> str:
+    """The stress test for the terminal: its finding, the break-even volumes, and what
+    drives the most uncertain option's savings."""
+    from .formatting import count, money, text_table
+    from .narrative import sensitivity_sentence, stress_sentence
+
+    extra = result.extra
+    currency = result.scenario.currency
+    if not result.versus:
+        return "Stress test: a single option, nothing to compare it with."
+
+    def cell(entry, key):
+        multiplier = entry[f"volume_multiplier_{key}"]
+        if multiplier is None:
+            return {
+                "cheaper_at_lowest_volume": "already at 0.01x",
+                "marginal_cost_not_below_baseline": "never (dearer per request)",
+            }.get(entry[f"reason_{key}"], "not by 100x")
+        requests = entry[f"requests_per_month_{key}"]
+        spend = money(entry[f"baseline_monthly_spend_{key}"], currency)
+        return f"{multiplier:.3g}x ({count(requests)} requests, baseline {spend}/month)"
+
+    rows = [
+        (result.options[name].label, cell(entry, "p50"), cell(entry, "p80"))
+        for name, entry in extra["breakeven"].items()
+    ]
+    method = extra["stress_method"]
+    runs = f"{method['paths']:,} paths, {method['runs']} runs"
+    lines = [
+        f"Stress test ({runs}): {stress_sentence(result)}",
+        "",
+        text_table(("Break-even volume (x forecast)", "cheaper on 50%", "on 80%"), rows),
+        "",
+        sensitivity_sentence(result),
+    ]
+    return "\n".join(lines)
 
 
 class ProgressBar:

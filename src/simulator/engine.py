@@ -133,15 +133,16 @@ def _cost_batch(
     blocks: list[Block],
     keep: bool | tuple[str, ...],
     tally: Tally,
+    scales: tuple[float, float] = (1.0, 1.0),
 ) -> dict[str, np.ndarray]:
     """Sample and cost one batch of blocks, count it into ``tally``, and return its
     per-path arrays if ``keep`` (all of them, or those whose names start with one of
-    the prefixes ``keep`` lists)."""
+    the prefixes ``keep`` lists). ``scales`` are the volume and growth multipliers."""
     streams = Streams(entropy, blocks)
     # Extreme inputs may overflow; the totals are checked once the run is complete.
     with np.errstate(over="ignore", invalid="ignore"):
         draws = sample_inputs(scenario, streams)
-        batch = make_batch(scenario, streams, draws)
+        batch = make_batch(scenario, streams, draws, volume_scale=scales[0], growth_scale=scales[1])
         monthly, components = {}, {}
         for name in scenario.options:
             parts = option_costs(batch, name)
@@ -161,7 +162,7 @@ def _cost_batch(
 
 
 # Set in the parent before worker processes fork, so a task carries only its blocks.
-_JOB: tuple[Scenario, int, bool | tuple[str, ...]] | None = None
+_JOB: tuple[Scenario, int, bool | tuple[str, ...], tuple[float, float]] | None = None
 
 # One task per worker: shipping a task's tally (its histograms) back costs more than
 # finer tasks gain in balance (measured on the benchmark model).
@@ -174,9 +175,11 @@ _ROUND_BLOCKS = 16
 def _task(groups: list[list[Block]]) -> tuple[Tally, list[tuple[list[Block], dict]]]:
     """Cost several batches in a worker and fold them into one tally."""
     assert _JOB is not None
-    scenario, entropy, keep = _JOB
+    scenario, entropy, keep, scales = _JOB
     tally = _new_tally(scenario)
-    records = [(group, _cost_batch(scenario, entropy, group, keep, tally)) for group in groups]
+    records = [
+        (group, _cost_batch(scenario, entropy, group, keep, tally, scales)) for group in groups
+    ]
     return tally, records
 
 
@@ -187,12 +190,13 @@ def _run_batches(
     keep: bool | tuple[str, ...],
     workers: int,
     tally: Tally,
+    scales: tuple[float, float] = (1.0, 1.0),
 ) -> Iterator[tuple[Tally, list[tuple[list[Block], dict]]]]:
     """Yield (tally, [(batch, kept paths)]) for consecutive runs of batches; in a
     single process the batches are counted straight into ``tally``."""
     if workers <= 1 or len(groups) < 2:
         for group in groups:
-            yield tally, [(group, _cost_batch(scenario, entropy, group, keep, tally))]
+            yield tally, [(group, _cost_batch(scenario, entropy, group, keep, tally, scales))]
         return
     import multiprocessing  # only for parallel runs: they cost a noticeable import
     from concurrent.futures import ProcessPoolExecutor
@@ -206,7 +210,7 @@ def _run_batches(
     # once here and inherited by the forked workers instead of made in each.
     sample_inputs(scenario, Streams(entropy, [(0, 1)]))
     global _JOB
-    _JOB = (scenario, entropy, keep)
+    _JOB = (scenario, entropy, keep, scales)
     context = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -227,6 +231,8 @@ def simulate(
     path_sink: Callable[[int, dict[str, np.ndarray]], None] | None = None,
     path_fields: tuple[str, ...] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    volume_scale: float = 1.0,
+    growth_scale: float = 1.0,
 ) -> PathResults:
     """Sample and cost every path of ``scenario``.
 
@@ -259,6 +265,12 @@ def simulate(
         the others are not sent back from worker processes. Default: all.
     progress
         Called as ``progress(paths_done, paths_total)`` after each batch.
+    volume_scale, growth_scale
+        Forecast shocks on the same draws: multiply every path's realized volume level
+        (``requests_per_month * volume_realization``) and realized growth rate
+        (``monthly_growth * growth_realization``). At 1 (the default) the run is exactly
+        the scenario's; any other value changes nothing else, so runs that differ only
+        in these share every random number (common random numbers).
 
     Returns
     -------
@@ -278,6 +290,10 @@ def simulate(
         raise ScenarioError(f"seed must be >= 0, got {seed}", key="seed")
     if precision is not None and not precision > 0:
         raise ScenarioError(f"precision must be above 0, got {precision}", key="precision")
+    for key, scale in (("volume_scale", volume_scale), ("growth_scale", growth_scale)):
+        if not (math.isfinite(scale) and scale >= 0):
+            raise ScenarioError(f"{key} must be a finite number >= 0, got {scale}", key=key)
+    scales = (float(volume_scale), float(growth_scale))
     entropy = np.random.SeedSequence().entropy if seed is None else seed
 
     started = time.perf_counter()
@@ -291,7 +307,8 @@ def simulate(
             wanted: bool | tuple[str, ...] = True
         else:
             wanted = tuple(path_fields) if path_sink is not None else False
-        for part, batches in _run_batches(scenario, entropy, groups, wanted, workers, tally):
+        runs = _run_batches(scenario, entropy, groups, wanted, workers, tally, scales)
+        for part, batches in runs:
             if part is not tally:
                 tally.merge(part)
             for group, record in batches:

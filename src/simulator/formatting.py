@@ -7,6 +7,7 @@ from .analysis import SimulationResult
 __all__ = [
     "COLUMNS",
     "axis_money",
+    "count",
     "markdown_table",
     "money",
     "number",
@@ -46,6 +47,14 @@ def axis_money(x: float, currency: str = "USD") -> str:
         body = f"{x:.0f}"
     prefix = "$" if currency == "USD" else f"{currency} "
     return f"{sign}{prefix}{body}"
+
+
+def count(x: float) -> str:
+    """A count for people: ``14_209_743`` -> ``"14.2M"``, ``352_839`` -> ``"353k"``."""
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{suffix}"
+    return f"{x:.3g}"
 
 
 def number(x: float) -> str:

@@ -41,7 +41,10 @@ __all__ = [
     "option_colours",
     "savings_histograms",
     "setup_window",
+    "stress_heatmap",
     "style",
+    "tornado",
+    "volume_breakeven_curves",
 ]
 
 BASELINE_COLOUR = "#4d4d4d"
@@ -677,6 +680,257 @@ def _breakeven_finding(result: SimulationResult) -> str:
 
 
 # ---------------------------------------------------------------------------
+# The stress test, break-even volume and sensitivity (with --stress)
+
+STRESS_CMAP = "RdBu"
+"""Red where the option is rarely cheaper, blue where it usually is; white at 50%."""
+
+TORNADO_INPUTS = 8
+"""Inputs shown per tornado panel."""
+
+LOW_COLOUR = "#56b4e9"
+HIGH_COLOUR = "#d55e00"
+
+
+def _multiplier(x: float) -> str:
+    return f"{x:g}x"
+
+
+def stress_heatmap(result: SimulationResult) -> Figure:
+    """P(cheaper than the baseline) over the stress grid: one panel per option that
+    the grid moves (:func:`~simulator.narrative.stress_rivals`), volume multiplier
+    across, growth multiplier up, each cell labelled with its share.
+
+    The image of each panel carries ``gid`` ``stress-grid:NAME``; its array is
+    ``P[growth index, volume index]``.
+    """
+    from .narrative import stress_rivals, stress_sentence
+
+    rows = result.extra["stress"]
+    volumes = sorted({r["volume_realization"] for r in rows})
+    growths = sorted({r["growth_realization"] for r in rows})
+    cells = {(r["volume_realization"], r["growth_realization"]): r["options"] for r in rows}
+    chosen = stress_rivals(result)
+    names = [n for n in result.versus if n in chosen]  # in scenario order
+    colours = option_colours(result)
+    with style():
+        from matplotlib.patches import Rectangle
+
+        panels = len(names)
+        columns = _columns(panels)
+        figure = _figure(10, 1.4 + 2.9 * math.ceil(panels / columns))
+        axes, columns = _grid(figure, panels, shared=False)
+        image = None
+        for i, (ax, name) in enumerate(zip(axes, names, strict=True)):
+            grid = np.array([[cells[(v, g)][name]["p_cheaper"] for v in volumes] for g in growths])
+            image = ax.imshow(
+                grid,
+                origin="lower",
+                cmap=STRESS_CMAP,
+                vmin=0,
+                vmax=1,
+                aspect="auto",
+                gid=f"stress-grid:{name}",
+            )
+            for (row, column), value in np.ndenumerate(grid):
+                ax.text(
+                    column,
+                    row,
+                    share(value),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if abs(value - 0.5) > 0.3 else "#222222",
+                )
+            if 1.0 in volumes and 1.0 in growths:
+                ax.add_patch(
+                    Rectangle(
+                        (volumes.index(1.0) - 0.5, growths.index(1.0) - 0.5),
+                        1,
+                        1,
+                        fill=False,
+                        lw=2,
+                        ec="#111111",
+                        gid=f"stress-forecast:{name}",
+                    )
+                )
+            ax.set_xticks(range(len(volumes)), [_multiplier(v) for v in volumes])
+            ax.set_yticks(range(len(growths)), [_multiplier(g) for g in growths])
+            ax.grid(False)
+            ax.set_title(
+                _wrap(result.options[name].label, _TITLE_WIDTH[columns]),
+                color=colours[name],
+                fontweight="bold",
+            )
+            if i % columns == 0:
+                ax.set_ylabel("Growth rate x")
+            if i + columns >= panels:
+                ax.set_xlabel("Volume x (realized volume level)")
+        if image is not None:
+            bar = figure.colorbar(image, ax=axes, shrink=0.9, label="P(cheaper than the baseline)")
+            _share_axis(bar.ax.yaxis)
+        _title(figure, stress_sentence(result))
+    return figure
+
+
+def volume_breakeven_curves(result: SimulationResult) -> Figure:
+    """P(cheaper than the baseline) against the multiplier on realized volume (log
+    scale), one line per option, with the 50% and 80% levels and the break-even
+    multipliers marked.
+
+    Lines carry ``gid`` ``volume-curve:NAME``; the marks ``volume-breakeven:NAME:p50``
+    and ``volume-breakeven:NAME:p80``; the levels ``volume-target:50%`` and
+    ``volume-target:80%``; the forecast ``volume-forecast``.
+    """
+    from .narrative import breakeven_sentence
+
+    curves = result.extra["stress_method"]["curve"]
+    breakeven = result.extra["breakeven"]
+    colours = option_colours(result)
+    low, high = result.extra["stress_method"]["volume_multiplier_range"]
+    with style():
+        from matplotlib.ticker import FuncFormatter
+
+        figure = _figure(9.5, 5.4)
+        ax = figure.add_subplot()
+        for level in (0.5, 0.8):
+            ax.axhline(
+                level, color="#999999", lw=1, ls="--", zorder=1, gid=f"volume-target:{level:.0%}"
+            )
+            ax.annotate(
+                f"{level:.0%} of paths",
+                (1, level),
+                xycoords=("axes fraction", "data"),
+                xytext=(-3, 3),
+                textcoords="offset points",
+                ha="right",
+                fontsize=8,
+                color="#666666",
+            )
+        ax.axvline(1, color="#444444", lw=1, ls=":", gid="volume-forecast")
+        ax.annotate(
+            "forecast",
+            (1, 0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, 3),
+            textcoords="offset points",
+            va="bottom",
+            fontsize=8,
+            color="#444444",
+        )
+        for name, curve in curves.items():
+            ax.plot(
+                curve["volume_multiplier"],
+                curve["p_cheaper"],
+                color=colours[name],
+                lw=2.2,
+                label=_wrap(result.options[name].label, 55),
+                gid=f"volume-curve:{name}",
+            )
+            for key, level in (("p50", 0.5), ("p80", 0.8)):
+                multiplier = breakeven[name][f"volume_multiplier_{key}"]
+                if multiplier is None:
+                    continue
+                ax.plot(
+                    [multiplier],
+                    [level],
+                    "o",
+                    color=colours[name],
+                    ms=7,
+                    mec="white",
+                    mew=1,
+                    label="_mark",
+                    gid=f"volume-breakeven:{name}:{key}",
+                )
+        ax.set_xscale("log")
+        ax.set_xlim(low, high)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _multiplier(x)))
+        ax.set_ylim(-0.03, 1.03)
+        _share_axis(ax.yaxis)
+        ax.set_xlabel("Realized volume, times the forecast (log scale)")
+        ax.set_ylabel("Share of paths cheaper than the baseline")
+        figure.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2)
+        _title(figure, breakeven_sentence(result))
+    return figure
+
+
+def _input_label(key: str) -> str:
+    """An input's key path without the table every input shares a prefix with:
+    ``workload.monthly_growth`` -> ``monthly_growth``, ``options.api.uptime`` ->
+    ``api.uptime``."""
+    return key.split(".", 1)[1] if key.startswith(("workload.", "options.")) else key
+
+
+def tornado(result: SimulationResult) -> Figure:
+    """Tornado chart of each option's savings against the baseline (the options nearest
+    even odds, :func:`~simulator.narrative.sensitivity_rivals`): per input, the median
+    saving on paths with the input in its lowest and highest 10%, from the median of
+    all paths; the :data:`TORNADO_INPUTS` inputs with the largest variance share.
+
+    Bars carry ``gid`` ``tornado-low:NAME:INPUT`` and ``tornado-high:NAME:INPUT``.
+    """
+    from .narrative import sensitivity_rivals, sensitivity_sentence
+
+    currency = result.scenario.currency
+    effects = result.extra["sensitivity"]
+    names = sensitivity_rivals(result)
+    colours = option_colours(result)
+    with style():
+        from matplotlib.patches import Patch
+
+        panels = len(names)
+        columns = 1 if panels == 1 else 2
+        figure = _figure(11, 1.4 + 3.2 * math.ceil(panels / columns))
+        axes = figure.subplots(math.ceil(panels / columns), columns, squeeze=False).flat
+        axes = list(axes)
+        for spare in axes[panels:]:
+            spare.remove()
+        for ax, name in zip(axes, names, strict=False):
+            centre = result.versus[name].savings["p50"]
+            shown = effects[name][:TORNADO_INPUTS]
+            y = np.arange(len(shown))[::-1]
+            for row, effect in zip(y, shown, strict=True):
+                for key, colour, part in (
+                    ("savings_p50_low", LOW_COLOUR, "low"),
+                    ("savings_p50_high", HIGH_COLOUR, "high"),
+                ):
+                    value = effect[key]
+                    bar = ax.barh(
+                        row,
+                        value - centre,
+                        left=centre,
+                        height=0.6 if part == "low" else 0.36,
+                        color=colour,
+                        lw=0,
+                    )
+                    bar.patches[0].set_gid(f"tornado-{part}:{name}:{effect['input']}")
+            ax.axvline(centre, color="#222222", lw=1, gid=f"tornado-centre:{name}")
+            ax.set_yticks(
+                y,
+                [
+                    f"{_short(_input_label(e['input']), 36)} ({e['variance_share']:.0%})"
+                    for e in shown
+                ],
+                fontsize=8,
+            )
+            ax.grid(axis="y", visible=False)
+            _money_axis(ax.xaxis, currency)
+            ax.set_title(
+                _wrap(result.options[name].label, 34 if columns == 2 else 90),
+                color=colours[name],
+                fontweight="bold",
+            )
+            ax.set_xlabel("Median saving (below zero: costs more)", fontsize=9)
+        handles = [
+            Patch(color=LOW_COLOUR, label="input in its lowest 10%"),
+            Patch(color=HIGH_COLOUR, label="input in its highest 10%"),
+        ]
+        figure.legend(handles=handles, loc="outside lower center", ncols=2)
+        _title(figure, sensitivity_sentence(result))
+    return figure
+
+
+# ---------------------------------------------------------------------------
 # What a report shows
 
 
@@ -686,7 +940,8 @@ class Chart:
 
     ``slug`` names its PNG file and HTML anchor; ``caption`` says how to read it
     (``{baseline}`` and ``{months}`` are filled in); ``applies`` says whether a result
-    has what the chart needs.
+    has what the chart needs; ``analysis`` names the summary key of the optional
+    analysis it shows (``stress``, ``breakeven``, ``sensitivity``), if any.
     """
 
     slug: str
@@ -694,6 +949,7 @@ class Chart:
     caption: str
     draw: Callable[[SimulationResult], Figure]
     applies: Callable[[SimulationResult], bool] = lambda result: True
+    analysis: str | None = None
 
 
 def _has_rivals(result: SimulationResult) -> bool:
@@ -747,7 +1003,39 @@ CHARTS: list[Chart] = [
         breakeven_curves,
         _has_rivals,
     ),
-    # Sensitivity (tornado) and stress-grid charts join here, each with an ``applies``
-    # that checks ``result.extra`` for its analysis.
+    Chart(
+        "stress-grid",
+        "If the volume forecast is too optimistic",
+        "Each cell is the share of paths on which the option is cheaper than {baseline} "
+        "when every path's realized volume and realized growth rate are multiplied by the "
+        "factors on the axes (the same sampled futures in every cell, so differences are "
+        "the shock, not noise). The outlined cell is the forecast itself.",
+        stress_heatmap,
+        lambda result: "stress" in result.extra and bool(result.versus),
+        "stress",
+    ),
+    Chart(
+        "volume-breakeven",
+        "How much volume each option needs",
+        "The share of paths on which each option is cheaper than {baseline} over "
+        "{months} months, as the realized volume of every path is multiplied by the "
+        "factor on the axis (1 is the forecast; growth as forecast). Dots mark where the "
+        "share reaches 50% and 80%: the break-even volumes.",
+        volume_breakeven_curves,
+        lambda result: "breakeven" in result.extra and bool(result.versus),
+        "breakeven",
+    ),
+    Chart(
+        "sensitivity",
+        "What drives the savings",
+        "For each option, the inputs that move its saving against {baseline} most, "
+        "largest share of variance first (in brackets; inputs by key path, without the "
+        "leading workload. or options.). Bars run from the median saving of all paths to "
+        "the median saving on the paths where the input is in its lowest 10% and in its "
+        "highest 10%.",
+        tornado,
+        lambda result: bool(result.extra.get("sensitivity")),
+        "sensitivity",
+    ),
 ]
 """The charts of a report, in order."""

@@ -122,6 +122,16 @@ def _run_facts(
     ]
     if elapsed_s is not None:
         facts.append(("Run time", f"{elapsed_s:.2f} s on {paths.workers} worker(s)"))
+    method = result.extra.get("stress_method")
+    if method is not None:
+        text = (
+            f"{method['runs']} runs of {method['paths']:,} paths (the run's first, same seed); "
+            f"sensitivity from the run's first {method['sensitivity_paths']:,} paths"
+        )
+        if "stress_s" in result.timings:
+            workers = int(result.timings.get("stress_workers", 1))
+            text = f"{result.timings['stress_s']:.2f} s on {workers} worker(s): " + text
+        facts.append(("Stress test", text))
     facts.append(("Repeat with", _repeat_command(result)))
     return facts
 
@@ -180,9 +190,183 @@ def _context(
         "correlations": [(c.between[0], c.between[1], c.rank) for c in scenario.correlations],
         "files": list(files),
         "run": _run_facts(result, elapsed_s, written),
-        "sections": [],  # later analyses (sensitivity, stress) add theirs here
+        "sections": _sections(result),
         "version": __version__,
     }
+
+
+@dataclass(frozen=True)
+class _Table:
+    caption: str
+    header: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    code: bool = False  # the first column holds key paths
+
+
+@dataclass(frozen=True)
+class _Section:
+    slug: str
+    heading: str
+    html: str
+    markdown: str
+
+
+def _section(slug: str, heading: str, paragraphs, tables, notes=()) -> _Section:
+    values = {"paragraphs": list(paragraphs), "tables": list(tables), "notes": list(notes)}
+    return _Section(
+        slug,
+        heading,
+        _environment("html").get_template("section.html.j2").render(values),
+        _environment("md").get_template("section.md.j2").render(values).strip(),
+    )
+
+
+def _sections(result: SimulationResult) -> list[_Section]:
+    """The numbers behind the stress, break-even and sensitivity charts (when run)."""
+    from .narrative import (
+        breakeven_sentences,
+        sensitivity_sentence,
+        stress_sentence,
+    )
+
+    extra = result.extra
+    if "stress_method" not in extra or not result.versus:
+        return []  # no stress test, or a single option: nothing to compare
+    scenario = result.scenario
+    currency = scenario.currency
+    labels = {n: o.label for n, o in result.options.items()}
+    method = extra["stress_method"]
+    base = labels[scenario.baseline]
+    sections = []
+
+    def cell(entry, key):
+        multiplier = entry[f"volume_multiplier_{key}"]
+        if multiplier is None:
+            text = {
+                "cheaper_at_lowest_volume": "already at 0.01x",
+                "marginal_cost_not_below_baseline": "never (dearer per request)",
+            }.get(entry[f"reason_{key}"], "not by 100x")
+            return (text, "-", "-")
+        return (
+            f"{multiplier:.3g}x",
+            f"{entry[f'requests_per_month_{key}']:,.0f}",
+            money(entry[f"baseline_monthly_spend_{key}"], currency),
+        )
+
+    rows = [(labels[n], *cell(e, "p50"), *cell(e, "p80")) for n, e in extra["breakeven"].items()]
+    header = (
+        "Option",
+        "50% of paths: volume",
+        "requests/month",
+        "baseline/month",
+        "80% of paths: volume",
+        "requests/month",
+        "baseline/month",
+    )
+    sections.append(
+        _section(
+            "breakeven-table",
+            "Break-even volume",
+            breakeven_sentences(result),
+            [_Table("", header, rows)],
+            [
+                "Volume is the multiplier on every path's realized volume (1 is the "
+                "forecast; growth as forecast) at which the option is cheaper than "
+                f"{base} over {scenario.horizon_months} months on 50% (80%) of paths, "
+                "searched within 0.01x to 100x on the same paths to 0.1%. Requests per "
+                "month are that multiplier times the median realized volume of the first "
+                f"month ({method['first_month_requests_p50']:,.0f} requests); baseline per "
+                f"month is {base}'s median cost in the first month at that volume."
+            ],
+        )
+    )
+
+    names = list(result.versus)
+    grid_rows = []
+    for row in extra["stress"]:
+        options = row["options"]
+        cheapest = max(options, key=lambda n: options[n]["p_cheapest"])
+        grid_rows.append(
+            (
+                f"{row['volume_realization']:g}x",
+                f"{row['growth_realization']:g}x",
+                *(share(options[n]["p_cheaper"]) for n in names),
+                labels[cheapest],
+            )
+        )
+    sections.append(
+        _section(
+            "stress-table",
+            "Stress test: the grid",
+            [stress_sentence(result)],
+            [
+                _Table(
+                    "P(cheaper than the baseline) at each point of the grid",
+                    (
+                        "Volume x",
+                        "Growth rate x",
+                        *(labels[n] for n in names),
+                        "Cheapest most often",
+                    ),
+                    grid_rows,
+                )
+            ],
+            [
+                "Volume x multiplies every path's realized volume level and growth rate x "
+                "its realized growth rate; each point is a run of the same "
+                f"{method['paths']:,} paths (the run's first, same seed). summary.json "
+                "also gives each point's median saving, P(cheapest) and expected regret."
+            ],
+        )
+    )
+
+    tables = []
+    shown = 10
+    for name, effects in extra["sensitivity"].items():
+        tables.append(
+            _Table(
+                labels[name],
+                (
+                    "Input",
+                    "Spearman",
+                    "Share of variance",
+                    "Median saving, input low",
+                    "input high",
+                ),
+                [
+                    (
+                        e["input"],
+                        "-" if e["spearman"] is None else f"{e['spearman']:+.2f}",
+                        f"{e['variance_share']:.1%}",
+                        money(e["savings_p50_low"], currency),
+                        money(e["savings_p50_high"], currency),
+                    )
+                    for e in effects[:shown]
+                ],
+                code=True,
+            )
+        )
+    sections.append(
+        _section(
+            "sensitivity-table",
+            "What drives the savings: the inputs",
+            [sensitivity_sentence(result, name) for name in extra["sensitivity"]],
+            tables,
+            [
+                f"For each option's saving against {base}, on the run's first "
+                f"{method['sensitivity_paths']:,} paths: the Spearman rank correlation "
+                "with each sampled input; its first-order share of variance (the variance "
+                f"of the mean saving within {method['variance_bins']} equal-count bins of "
+                "the input, over the variance of the saving, less what bin means vary by "
+                "chance); and the median saving on the paths with the input in its lowest "
+                f"and highest 10%. The {shown} most important inputs of each option "
+                "(by share of variance) are shown; summary.json lists them all. Shares do "
+                "not add up to 1: the rest is interactions between inputs and the "
+                "month-by-month randomness (volume shocks, departures, upgrades)."
+            ],
+        )
+    )
+    return sections
 
 
 def _grouped(rows: Sequence[Any]) -> list[tuple[str, list[Any]]]:

@@ -30,6 +30,7 @@ __all__ = [
     "Option",
     "Route",
     "Scenario",
+    "StressSettings",
     "load_scenario",
     "parse_scenario",
     "apply_overrides",
@@ -39,8 +40,8 @@ __all__ = [
 # silently; more than this is almost certainly a mistake and is refused.
 _NEGLIGIBLE_TAIL = 1e-6
 
-_TOP_LEVEL = ("scenario", "workload", "business", "options", "correlations")
-_OPTIONAL_TABLES = ("business",)
+_TOP_LEVEL = ("scenario", "workload", "business", "options", "correlations", "stress")
+_OPTIONAL_TABLES = ("business", "stress")
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,19 @@ class Correlation:
 
 
 @dataclass(frozen=True)
+class StressSettings:
+    """The ``[stress]`` table: the forecast-shock grid and the paths its runs use.
+
+    ``volume_realization`` and ``growth_realization`` are sorted, without repeats.
+    """
+
+    volume_realization: tuple[float, ...] = schema.STRESS["volume_realization"].default
+    growth_realization: tuple[float, ...] = schema.STRESS["growth_realization"].default
+    paths: int = schema.STRESS["paths"].default
+    sensitivity_paths: int = schema.STRESS["sensitivity_paths"].default
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario: settings, workload, options and correlations.
 
@@ -99,6 +113,7 @@ class Scenario:
     options: Mapping[str, Option]
     quantities: Mapping[str, Distribution]
     correlations: tuple[Correlation, ...] = ()
+    stress: StressSettings = StressSettings()
     source: str | None = None
     source_sha256: str | None = None
     overrides: tuple[str, ...] = ()
@@ -268,6 +283,18 @@ def _scalar(value: Any, spec: Field, key: str) -> Any:
         if not spec.admits(value):
             raise ScenarioError(f"must be {spec.allowed()}, got {value!r}", key=key)
         return int(value) if kind == "integer" else float(value)
+    if kind == "numbers":
+        if not isinstance(value, list) or not value:
+            raise ScenarioError(
+                f"must be a non-empty list of numbers ({spec.allowed()}), got {value!r}", key=key
+            )
+        if len(value) > schema.MAX_LIST:
+            raise ScenarioError(
+                f"holds {len(value)} values; at most {schema.MAX_LIST} are allowed", key=key
+            )
+        item = dataclasses.replace(spec, type="number")
+        numbers = [_scalar(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
+        return tuple(sorted(set(numbers)))
     raise AssertionError(f"unhandled field type {kind}")  # pragma: no cover
 
 
@@ -500,6 +527,7 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
     if baseline not in options:
         raise ScenarioError(unknown(baseline, "an option", options), key="scenario.baseline")
     correlations = _correlations(document.get("correlations", []), quantities)
+    stress = _table(document.get("stress", {}), schema.STRESS, "stress", quantities)
     return Scenario(
         name=settings["name"],
         description=settings["description"],
@@ -514,5 +542,6 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
         options=MappingProxyType(options),
         quantities=MappingProxyType(quantities),
         correlations=correlations,
+        stress=StressSettings(**stress),
         source=source,
     )

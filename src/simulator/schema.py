@@ -10,7 +10,16 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Field", "REQUIRED", "SCENARIO", "WORKLOAD", "BUSINESS", "OPTION_FIELDS", "KINDS"]
+__all__ = [
+    "Field",
+    "REQUIRED",
+    "SCENARIO",
+    "WORKLOAD",
+    "BUSINESS",
+    "STRESS",
+    "OPTION_FIELDS",
+    "KINDS",
+]
 
 
 class _Required:
@@ -26,8 +35,9 @@ class Field:
     """One key of a table.
 
     ``type`` is one of ``quantity`` (a number or a distribution table, sampled per
-    path), ``number``, ``integer``, ``string``, ``bool``, ``enum``, ``option`` (the
-    name of another option) or ``routes``. ``low``/``high`` bound numbers and the
+    path), ``number``, ``integer``, ``numbers`` (a non-empty list of numbers, at most
+    ``MAX_LIST`` of them), ``string``, ``bool``, ``enum``, ``option`` (the name of
+    another option) or ``routes``. ``low``/``high`` bound numbers and the
     support of quantities; ``open_low``/``open_high`` exclude the bound itself.
     """
 
@@ -98,6 +108,19 @@ WORKLOAD: dict[str, Field] = {
 
 BUSINESS: dict[str, Field] = {
     "downtime_cost_per_hour": _q(0.0, **_NONNEG),
+}
+
+MAX_LIST = 20
+"""Most values a ``numbers`` key holds (a stress grid point is a run of its own)."""
+
+STRESS: dict[str, Field] = {
+    # Multipliers on each path's realized volume level and growth rate (section 6).
+    "volume_realization": Field("numbers", (0.25, 0.5, 0.75, 1.0, 1.25), low=0.0, high=100.0),
+    "growth_realization": Field("numbers", (0.0, 0.5, 1.0), low=0.0, high=10.0),
+    # Paths of each stress, break-even and grid run (capped by the main run's paths).
+    "paths": Field("integer", 20_000, low=1, high=10_000_000),
+    # Paths whose inputs and totals the sensitivity analysis reads (the run's first ones).
+    "sensitivity_paths": Field("integer", 200_000, low=100, high=10_000_000),
 }
 
 _COMMON = {
