@@ -421,7 +421,8 @@ def _md_table(table: tuple[Sequence[str], Sequence[Sequence[str]]]) -> str:
     )
 
 
-def html_report(
+def _render(
+    kind: str,
     result: SimulationResult,
     *,
     elapsed_s: float | None = None,
@@ -429,22 +430,20 @@ def html_report(
     files: Sequence[_File] = (),
     sampled: Mapping[str, np.ndarray] | None = None,
 ) -> str:
-    """The report as one self-contained HTML page (figures inline as SVG)."""
     context = _context(result, elapsed_s=elapsed_s, figures=figures, files=files, sampled=sampled)
-    return _environment("html").get_template("report.html.j2").render(context)
+    return _environment(kind).get_template(f"report.{kind}.j2").render(context)
 
 
-def markdown_report(
-    result: SimulationResult,
-    *,
-    elapsed_s: float | None = None,
-    figures: Sequence[_Figure] = (),
-    files: Sequence[_File] = (),
-    sampled: Mapping[str, np.ndarray] | None = None,
-) -> str:
-    """The report in Markdown (figures as PNG files beside it)."""
-    context = _context(result, elapsed_s=elapsed_s, figures=figures, files=files, sampled=sampled)
-    return _environment("md").get_template("report.md.j2").render(context)
+def html_report(result: SimulationResult, **details) -> str:
+    """The report as one self-contained HTML page (figures inline as SVG); ``details``
+    are ``elapsed_s``, ``figures``, ``files`` and ``sampled``."""
+    return _render("html", result, **details)
+
+
+def markdown_report(result: SimulationResult, **details) -> str:
+    """The report in Markdown (figures as PNG files beside it); ``details`` as for
+    :func:`html_report`."""
+    return _render("md", result, **details)
 
 
 def _inline_svg(figure, slug: str, title: str) -> str:
