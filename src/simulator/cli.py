@@ -8,6 +8,7 @@ status 2; an unexpected failure exits 1. Heavy imports happen inside the command
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from contextlib import nullcontext
@@ -24,6 +25,14 @@ PRECISION_PATH_CAP = 10_000_000
 """Most paths a run to a precision adds unless --paths says otherwise."""
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main process so that a run unwinds like Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated
+
+
 class _Command(click.Command):
     """Translates the library's errors into messages and exit statuses, in one place."""
 
@@ -33,6 +42,12 @@ class _Command(click.Command):
         except (ScenarioError, SimulationError) as err:
             click.echo(f"simulate: error: {err}", err=True)
             ctx.exit(2)
+        except (KeyboardInterrupt, Terminated) as stop:
+            # The report writer has removed its staging folder on the way out, so an
+            # earlier report is left as it was.
+            what = "interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated"
+            click.echo(f"simulate: {what}; no report was written", err=True)
+            ctx.exit(130 if isinstance(stop, KeyboardInterrupt) else 143)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as err:
@@ -285,6 +300,7 @@ class ProgressBar:
 
 def main() -> None:
     """Console entry point."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
     simulate(prog_name="simulate")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ __all__ = [
     "default_workers",
     "discount_factors",
     "simulate",
+    "worker_initializer",
     "year_ends",
 ]
 
@@ -198,8 +200,7 @@ def _run_batches(
         for group in groups:
             yield tally, [(group, _cost_batch(scenario, entropy, group, keep, tally, scales))]
         return
-    import multiprocessing  # only for parallel runs: they cost a noticeable import
-    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing  # only for parallel runs: it costs a noticeable import
 
     # Per-path arrays travel with their task: when they are wanted, one task per batch
     # keeps what is in flight, and so memory, bounded.
@@ -211,12 +212,27 @@ def _run_batches(
     sample_inputs(scenario, Streams(entropy, [(0, 1)]))
     global _JOB
     _JOB = (scenario, entropy, keep, scales)
-    context = multiprocessing.get_context("fork")
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=worker_initializer)
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield from pool.map(_task, tasks)
+        yield from pool.imap(_task, tasks)
+    except BaseException:
+        # Interrupted, failed, or abandoned by the caller: stop the workers now rather
+        # than let them finish tasks nobody will read.
+        pool.terminate()
+        raise
+    else:
+        pool.close()
     finally:
+        pool.join()
         _JOB = None
+
+
+def worker_initializer() -> None:
+    """Run in each worker process as it starts: Ctrl-C reaches the whole process group,
+    but only the parent handles it (and stops the workers); SIGTERM kills a worker
+    outright, whatever handler the parent installed before forking."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def simulate(

@@ -285,8 +285,12 @@ class Evaluator:
             from concurrent.futures import ProcessPoolExecutor
 
             _JOB = (self.scenario, self.entropy, self.paths)
+            from .engine import worker_initializer
+
             context = multiprocessing.get_context("fork")
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=worker_initializer
+            )
         return self._pool
 
     def curve(self, name: str, growth_scale: float = 1.0) -> list[tuple[float, float]]:
