@@ -39,7 +39,7 @@ class Batch:
     draws: Mapping[str, np.ndarray]
     streams: Streams
     volume: np.ndarray
-    _trends: dict = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)
 
     @property
     def size(self) -> int:
@@ -75,9 +75,14 @@ class Batch:
         NumPy's power takes different (last-bit different) routes depending on how a
         broadcast is iterated, which would let the batch size leak into the results.
         """
-        if path not in self._trends:
-            self._trends[path] = self._trend(self.value(path))
-        return self._trends[path]
+        return self.cached(f"trend:{path}", lambda: self._trend(self.value(path)))
+
+    def cached(self, key: str, compute):
+        """``compute()``, worked out once per batch under ``key`` (for values several
+        options share, such as an API's price series used by its fallbacks)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def _trend(self, annual_change):
         months = self.scenario.horizon_months

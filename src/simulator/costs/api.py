@@ -15,12 +15,17 @@ def traffic_cost(option: Option, batch: Batch, volume: np.ndarray) -> np.ndarray
 
     ``V_t * (in_tok * in_price + out_tok * out_price) / 1e6 * (1 + annual_price_change)**(t/12)``
     """
+    return volume * batch.cached(f"price:{option.name}", lambda: _price_per_request(option, batch))
+
+
+def _price_per_request(option: Option, batch: Batch):
+    """Each month's price of one request (a fallback or a hybrid route asks again)."""
     in_tokens = batch.value("workload.input_tokens_per_request")
     out_tokens = batch.value("workload.output_tokens_per_request")
     in_price = batch.option_value(option, "input_price_per_mtok")
     out_price = batch.option_value(option, "output_price_per_mtok")
     per_request = (in_tokens * in_price + out_tokens * out_price) / 1e6
-    return volume * (per_request * batch.trend(option.path("annual_price_change")))
+    return per_request * batch.trend(option.path("annual_price_change"))
 
 
 def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str, np.ndarray]:
