@@ -31,6 +31,8 @@ __all__ = [
     "Route",
     "Scenario",
     "StressSettings",
+    "Requirements",
+    "OPTIMIZE",
     "load_scenario",
     "parse_scenario",
     "apply_overrides",
@@ -40,8 +42,30 @@ __all__ = [
 # silently; more than this is almost certainly a mistake and is refused.
 _NEGLIGIBLE_TAIL = 1e-6
 
-_TOP_LEVEL = ("scenario", "workload", "business", "options", "correlations", "stress")
-_OPTIONAL_TABLES = ("business", "stress")
+_TOP_LEVEL = (
+    "scenario",
+    "workload",
+    "business",
+    "options",
+    "correlations",
+    "stress",
+    "requirements",
+)
+_OPTIONAL_TABLES = ("business", "stress", "requirements")
+
+OPTIMIZE = "optimize"
+"""The ``trigger_monthly_cost`` of a staged option whose trigger is searched for."""
+
+# Option kinds that build and run their own serving stack.
+_STACK_KINDS = ("self_hosted", "cloud_managed", "on_prem")
+# What a staged option may migrate to (it needs a start month it can be shifted to).
+_STAGED_TARGETS = ("api", *_STACK_KINDS)
+_DEFAULT_OPS_LOAD = {
+    "api": "none",
+    "cloud_managed": "limited",
+    "self_hosted": "dedicated",
+    "on_prem": "dedicated",
+}
 
 
 @dataclass(frozen=True)
@@ -93,6 +117,16 @@ class StressSettings:
 
 
 @dataclass(frozen=True)
+class Requirements:
+    """The ``[requirements]`` table: constraints that override cost (section 7)."""
+
+    data_residency: bool = False
+    max_ttft_ms: float | None = None
+    min_p_latency_met: float = schema.REQUIREMENTS["min_p_latency_met"].default
+    ops_capacity: str | None = None
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario: settings, workload, options and correlations.
 
@@ -114,6 +148,7 @@ class Scenario:
     quantities: Mapping[str, Distribution]
     correlations: tuple[Correlation, ...] = ()
     stress: StressSettings = StressSettings()
+    requirements: Requirements = Requirements()
     source: str | None = None
     source_sha256: str | None = None
     overrides: tuple[str, ...] = ()
@@ -343,7 +378,9 @@ def _table(
             else:
                 out[key] = value
             continue
-        if spec.type == "quantity":
+        if spec.type == "trigger" and raw[key] == OPTIMIZE:
+            out[key] = OPTIMIZE
+        elif spec.type in ("quantity", "trigger"):
             quantities[path] = _quantity(raw[key], spec, path)
         elif spec.type == "routes":
             out[key] = _routes(raw[key], path)
@@ -398,11 +435,17 @@ def _options(raw: Any, quantities: dict[str, Distribution]) -> dict[str, Option]
         params = _table(table, schema.OPTION_FIELDS[kind], where, quantities)
         label = params.pop("label") or name
         params.pop("kind")
-        if kind in ("self_hosted", "cloud_managed"):
+        if kind in _STACK_KINDS:
             if params["setup_gpus"] is None:
                 params["setup_gpus"] = params["gpus_per_replica"]
             if params["initial_hires"] is None:
                 params["initial_hires"] = params["engineers"]
+        if kind == "on_prem":
+            params["provisioning"] = "peak"
+        if params["data_leaves_perimeter"] is None:
+            params["data_leaves_perimeter"] = kind == "api"
+        if params["ops_load"] is None:
+            params["ops_load"] = _DEFAULT_OPS_LOAD.get(kind)
         options[name] = Option(name, kind, label, MappingProxyType(params))
     _check_references(options, quantities)
     return options
@@ -410,7 +453,9 @@ def _options(raw: Any, quantities: dict[str, Distribution]) -> dict[str, Option]
 
 def _check_references(options: Mapping[str, Option], quantities: Mapping[str, Distribution]):
     for option in options.values():
-        if option.kind in ("self_hosted", "cloud_managed"):
+        if option.kind == "staged":
+            _check_staged(option, options)
+        if option.kind in _STACK_KINDS:
             fallback = option.params["fallback"]
             key = option.path("fallback")
             if fallback is not None:
@@ -429,13 +474,33 @@ def _check_references(options: Mapping[str, Option], quantities: Mapping[str, Di
                     key=option.path("escalation_rate"),
                 )
         for i, route in enumerate(option.routes):
+            key = f"{option.path('routes')}[{i}].option"
             if route.option not in options:
+                raise ScenarioError(unknown(route.option, "an option", options), key=key)
+            if options[route.option].kind == "staged":
                 raise ScenarioError(
-                    unknown(route.option, "an option", options),
-                    key=f"{option.path('routes')}[{i}].option",
+                    f"'{route.option}' is a staged policy; routes carry fixed options", key=key
                 )
     for name in options:
         _check_acyclic(name, options, ())
+
+
+def _check_staged(option: Option, options: Mapping[str, Option]) -> None:
+    start, then = option.params["start"], option.params["then"]
+    for key, name, allowed in (
+        ("start", start, [k for k in options if options[k].kind != "staged"]),
+        ("then", then, [k for k in options if options[k].kind in _STAGED_TARGETS]),
+    ):
+        if name not in options:
+            raise ScenarioError(unknown(name, "an option", allowed), key=option.path(key))
+        if name not in allowed:
+            kinds = "any kind but staged" if key == "start" else ", ".join(_STAGED_TARGETS)
+            raise ScenarioError(
+                f"'{name}' is a {options[name].kind} option; {key} must be {kinds}",
+                key=option.path(key),
+            )
+    if start == then:
+        raise ScenarioError("start and then name the same option", key=option.path("then"))
 
 
 def _check_acyclic(name: str, options: Mapping[str, Option], chain: tuple[str, ...]):
@@ -528,6 +593,9 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
         raise ScenarioError(unknown(baseline, "an option", options), key="scenario.baseline")
     correlations = _correlations(document.get("correlations", []), quantities)
     stress = _table(document.get("stress", {}), schema.STRESS, "stress", quantities)
+    requirements = _table(
+        document.get("requirements", {}), schema.REQUIREMENTS, "requirements", quantities
+    )
     return Scenario(
         name=settings["name"],
         description=settings["description"],
@@ -543,5 +611,6 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
         quantities=MappingProxyType(quantities),
         correlations=correlations,
         stress=StressSettings(**stress),
+        requirements=Requirements(**requirements),
         source=source,
     )

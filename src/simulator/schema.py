@@ -17,6 +17,8 @@ __all__ = [
     "WORKLOAD",
     "BUSINESS",
     "STRESS",
+    "REQUIREMENTS",
+    "OPS_LEVELS",
     "OPTION_FIELDS",
     "KINDS",
 ]
@@ -123,9 +125,23 @@ STRESS: dict[str, Field] = {
     "sensitivity_paths": Field("integer", 200_000, low=100, high=10_000_000),
 }
 
+OPS_LEVELS: tuple[str, ...] = ("none", "limited", "dedicated")
+"""GPU operations capacity, least first: what a team can run, and what an option needs."""
+
+REQUIREMENTS: dict[str, Field] = {
+    "data_residency": Field("bool", False),
+    "max_ttft_ms": Field("number", None, low=0.0, open_low=True),
+    "min_p_latency_met": Field("number", 0.95, low=0.0, high=1.0),
+    "ops_capacity": Field("enum", None, choices=OPS_LEVELS),
+}
+
 _COMMON = {
     "kind": Field("string"),
     "label": Field("string", None),
+    # Requirements (section 7): defaults depend on the kind (see scenario.py).
+    "data_leaves_perimeter": Field("bool", None),
+    "ttft_ms": _q(None, low=0.0),
+    "ops_load": Field("enum", None, choices=OPS_LEVELS),
 }
 
 API: dict[str, Field] = {
@@ -179,6 +195,32 @@ CLOUD_MANAGED: dict[str, Field] = {
     "managed_premium": _q(**_NONNEG),
 }
 
+_RENTAL_ONLY = ("gpu_hourly_usd", "provisioning", "autoscale_overhead")
+
+ON_PREM: dict[str, Field] = {
+    **{k: v for k, v in SELF_HOSTED.items() if k not in _RENTAL_ONLY},
+    "gpu_purchase_usd": _q(**_NONNEG),
+    "install_usd_per_gpu": _q(0.0, **_NONNEG),
+    "amortization_months": Field("integer", 48, low=1, high=1200),
+    "residual_value_fraction": _q(0.2, **_SHARE),
+    "maintenance_fraction_per_year": _q(0.0, **_NONNEG),
+    "power_kw_per_gpu": _q(**_NONNEG),
+    "pue": _q(1.0, low=1.0),
+    "electricity_usd_per_kwh": _q(**_NONNEG),
+    "facility_monthly_usd": _q(0.0, **_NONNEG),
+    "accounting": Field("enum", "cash", choices=("cash", "amortized")),
+}
+
+STAGED: dict[str, Field] = {
+    **_COMMON,
+    "start": Field("option"),
+    "then": Field("option"),
+    "trigger_monthly_cost": Field("trigger", low=0.0),
+    "trigger_months": Field("integer", 3, low=0, high=1200),
+    # Paths (the run's first ones) on which an "optimize" trigger is searched.
+    "optimize_paths": Field("integer", 20_000, low=100, high=10_000_000),
+}
+
 HYBRID: dict[str, Field] = {
     **_COMMON,
     "routes": Field("routes"),
@@ -189,6 +231,8 @@ OPTION_FIELDS: dict[str, dict[str, Field]] = {
     "self_hosted": SELF_HOSTED,
     "cloud_managed": CLOUD_MANAGED,
     "hybrid": HYBRID,
+    "on_prem": ON_PREM,
+    "staged": STAGED,
 }
 
 KINDS: tuple[str, ...] = tuple(OPTION_FIELDS)
