@@ -39,6 +39,7 @@ class Batch:
     draws: Mapping[str, np.ndarray]
     streams: Streams
     volume: np.ndarray
+    notes: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
     _memo: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -96,6 +97,14 @@ class Batch:
         for t in range(1, months):
             np.multiply(out[t - 1], step, out=out[t])
         return out
+
+    def note(self, option: Option, key: str, values) -> None:
+        """Record a per-path statistic of ``option`` beyond its costs (the month a
+        staged policy migrates, the other accounting view of owned GPUs...), shape
+        ``(paths,)``; the run summarizes it as ``options.NAME.notes.KEY``."""
+        self.notes.setdefault(option.name, {})[key] = np.broadcast_to(
+            np.asarray(values, dtype=float), (self.size,)
+        )
 
     def monthly_uniforms(self, name: str) -> np.ndarray:
         """Uniforms of stream ``name``, one per path and month, ``(months, paths)``."""
