@@ -21,6 +21,7 @@ import numpy as np
 from .batch import make_batch
 from .costs import monthly_total, option_costs, per_path_total
 from .errors import ScenarioError
+from .requirements import latency_met
 from .sampling import BLOCK_SIZE, Block, Streams, plan_blocks, sample_inputs
 from .scenario import Scenario
 from .tally import MAX_COST, Tally, breakeven_months, year_ends
@@ -52,8 +53,8 @@ class PathResults:
     record
         With ``keep_paths``: dotted names (``total:api``, ``npv:api``,
         ``monthly:api``, ``breakeven:self_hosted``, ``by_year:self_hosted``,
-        ``component:api:traffic``, ``input:workload.monthly_growth``) to per-path
-        arrays; otherwise empty.
+        ``component:api:traffic``, ``input:workload.monthly_growth``,
+        ``note:policy:migration_month``) to per-path arrays; otherwise empty.
     """
 
     scenario: Scenario
@@ -145,12 +146,17 @@ def _cost_batch(
     with np.errstate(over="ignore", invalid="ignore"):
         draws = sample_inputs(scenario, streams)
         batch = make_batch(scenario, streams, draws, volume_scale=scales[0], growth_scale=scales[1])
-        monthly, components = {}, {}
+        monthly, components, notes = {}, {}, {}
         for name in scenario.options:
+            # A hybrid route may have costed this option on a share of the volume.
+            batch.notes.pop(name, None)
             parts = option_costs(batch, name)
             monthly[name] = monthly_total(parts, batch.shape)
             components[name] = {k: per_path_total(v, batch.shape) for k, v in parts.items()}
-        outcome = tally.add(blocks, monthly, components)
+            notes[name] = batch.notes.get(name, {})
+        for name, met in latency_met(scenario, batch).items():
+            notes[name]["latency_met"] = met
+        outcome = tally.add(blocks, monthly, components, notes)
     record: dict[str, np.ndarray] = {}
     if keep:
         record.update(outcome)
@@ -158,6 +164,8 @@ def _cost_batch(
         record.update({f"input:{k}": v for k, v in draws.items()})
         for name, parts in components.items():
             record.update({f"component:{name}:{k}": v for k, v in parts.items()})
+        for name, values in notes.items():
+            record.update({f"note:{name}:{k}": v for k, v in values.items()})
         if isinstance(keep, tuple):
             record = {k: v for k, v in record.items() if k.startswith(keep)}
     return record

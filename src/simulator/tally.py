@@ -119,9 +119,11 @@ class Tally:
         blocks: Sequence[Block],
         monthly: Mapping[str, np.ndarray],
         components: Mapping[str, Mapping[str, np.ndarray]],
+        notes: Mapping[str, Mapping[str, np.ndarray]] | None = None,
     ) -> dict[str, np.ndarray]:
         """Count one batch: ``monthly`` cost per option, shape ``(months, paths)``,
-        and each option's ``components`` totalled per path.
+        each option's ``components`` totalled per path, and the per-path ``notes``
+        options recorded (see :meth:`~simulator.batch.Batch.note`).
 
         Returns the per-path outcomes computed on the way (totals, NPV, break-even
         months, cheaper by year), for callers that keep paths.
@@ -153,6 +155,13 @@ class Tally:
         for name in self.names:
             outcome[f"total:{name}"] = totals[name]
             outcome[f"npv:{name}"] = npv[name]
+        notes = {
+            f"note:{name}:{key}": values
+            for name, keyed in (notes or {}).items()
+            for key, values in keyed.items()
+        }
+        for key, values in notes.items():
+            _check_bounded(values, key.split(":")[1])
 
         start = 0
         for index, size in blocks:
@@ -166,6 +175,8 @@ class Tally:
                 sums[f"regret:{name}"] = np.array([regret[i, rows].sum()])
                 for component, per_path in components[name].items():
                     sums[f"component:{name}:{component}"] = np.array([per_path[rows].sum()])
+            for key, values in notes.items():
+                sums[f"moments:{key}"] = moments(values[rows])
             for name in self.rivals:
                 sums[f"cheaper:{name}"] = np.array([(savings[name][rows] > 0).sum()])
                 sums[f"savings:{name}"] = np.array([savings[name][rows].sum()])
@@ -181,6 +192,8 @@ class Tally:
             self.monthly.setdefault(name, Histogram(rows=months)).add(monthly[name])
         for name in self.rivals:
             self._histogram(f"savings:{name}").add(savings[name])
+        for key, values in notes.items():
+            self._histogram(key).add(values)
         return outcome
 
     def _histogram(self, key: str) -> Histogram:
