@@ -62,6 +62,9 @@ def run(
 ) -> SimulationResult:
     """Simulate ``scenario`` and summarize it.
 
+    The summary always carries ``recommendation``, ``value_of_information`` (from the
+    run's first ``[stress] sensitivity_paths`` paths) and ``decision_questions``.
+
     Parameters
     ----------
     scenario
@@ -96,13 +99,12 @@ def run(
     SimulationResult
     """
     from .analysis import summarize
+    from .decision import summary_keys
     from .engine import simulate
+    from .stress import collecting
 
-    sample = None
-    if stress:
-        from .stress import collecting
-
-        sample, path_sink, path_fields = collecting(scenario, paths, path_sink, path_fields)
+    # The run's first paths feed the value of information (and the sensitivity).
+    sample, path_sink, path_fields = collecting(scenario, paths, path_sink, path_fields)
     outcome = simulate(
         scenario,
         paths=paths,
@@ -116,6 +118,7 @@ def run(
         progress=progress,
     )
     result = summarize(outcome)
+    result.extra.update(summary_keys(result, sample.inputs, sample.totals))
     if stress:
         from .stress import stress_test
 

@@ -6,6 +6,7 @@ into a :class:`SimulationResult` that the CLI and the report only format.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ import numpy as np
 
 from .engine import PathResults
 from .histogram import Histogram
+from .requirements import exclusions
 
 __all__ = [
     "Distribution",
@@ -83,10 +85,15 @@ class OptionSummary:
     p_cheapest: float
     expected_regret: float
     breakdown: dict[str, float]
+    notes: dict[str, dict[str, float]] = field(default_factory=dict)
+    policy: dict[str, Any] | None = None
+    p_latency_met: float | None = None
+    excluded: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form."""
-        return {
+        """The JSON form (``notes``, ``policy``, ``p_latency_met`` and ``excluded``
+        only where they apply)."""
+        out = {
             "label": self.label,
             "kind": self.kind,
             "total_cost": self.total_cost.to_dict(),
@@ -96,6 +103,15 @@ class OptionSummary:
             "expected_regret": self.expected_regret,
             "breakdown": self.breakdown,
         }
+        if self.notes:
+            out["notes"] = self.notes
+        if self.policy is not None:
+            out["policy"] = self.policy
+        if self.p_latency_met is not None:
+            out["p_latency_met"] = self.p_latency_met
+        if self.excluded is not None:
+            out["excluded"] = self.excluded
+        return out
 
 
 @dataclass(frozen=True)
@@ -184,6 +200,28 @@ def breakeven_median(counts: np.ndarray) -> int | None:
     return int(np.searchsorted(np.cumsum(order), rank) + 1)
 
 
+def _describe_note(histogram: Histogram, moments: np.ndarray) -> dict[str, float]:
+    p = histogram.quantile([0.05, 0.5, 0.95])
+    return {"mean": float(moments[1]), "p5": float(p[0]), "p50": float(p[1]), "p95": float(p[2])}
+
+
+def _policy(option, notes: dict[str, dict[str, float]], results: PathResults) -> dict[str, Any]:
+    """A staged option's ``policy`` summary: its trigger, how often and when it
+    migrates (the median counts never as latest; ``None`` below half the paths)."""
+    trigger = results.scenario.fixed_value(option.path("trigger_monthly_cost"))
+    p_migrates = notes["migrates"]["mean"]
+    month = notes["migration_month"]["p50"]
+    out: dict[str, Any] = {
+        "trigger_monthly_cost": None if math.isinf(trigger) else trigger,
+        "p_migrates": p_migrates,
+        "migration_month_p50": round(month) if p_migrates >= 0.5 else None,
+        "optimized": option.name in results.policies,
+    }
+    if option.name in results.policies:
+        out["search"] = results.policies[option.name].to_dict()
+    return out
+
+
 def summarize(results: PathResults) -> SimulationResult:
     """Compute every summary of the contract from a run's aggregates."""
     scenario = results.scenario
@@ -200,6 +238,13 @@ def summarize(results: PathResults) -> SimulationResult:
             for key, value in sums.items()
             if key.startswith(f"component:{name}:")
         }
+        prefix = f"moments:note:{name}:"
+        notes = {
+            key[len(prefix) :]: _describe_note(tally.histograms[key[len("moments:") :]], sums[key])
+            for key in sums
+            if key.startswith(prefix)
+        }
+        p_latency = notes.pop("latency_met", {}).get("mean")
         options[name] = OptionSummary(
             name=name,
             label=option.label,
@@ -216,7 +261,15 @@ def summarize(results: PathResults) -> SimulationResult:
             p_cheapest=float(sums[f"cheapest:{name}"][0]) / n,
             expected_regret=float(sums[f"regret:{name}"][0]) / n,
             breakdown=components,
+            notes=notes,
+            policy=_policy(option, notes, results) if option.kind == "staged" else None,
+            p_latency_met=p_latency,
         )
+    excluded = exclusions(
+        scenario, {n: o.p_latency_met for n, o in options.items() if o.p_latency_met is not None}
+    )
+    for name, reason in excluded.items():
+        options[name] = dataclasses.replace(options[name], excluded=reason)
 
     errors = tally.standard_errors(scenario.sampling)
     versus = {}

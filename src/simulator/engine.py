@@ -21,6 +21,7 @@ import numpy as np
 from .batch import make_batch
 from .costs import monthly_total, option_costs, per_path_total
 from .errors import ScenarioError
+from .policy import TriggerSearch, resolve_triggers
 from .requirements import latency_met
 from .sampling import BLOCK_SIZE, Block, Streams, plan_blocks, sample_inputs
 from .scenario import Scenario
@@ -50,6 +51,9 @@ class PathResults:
     ----------
     tally
         Histograms and per-block sums of every option (see :class:`~simulator.tally.Tally`).
+    policies
+        The trigger search of each staged option whose trigger was ``"optimize"``
+        (``scenario`` then holds the trigger found).
     record
         With ``keep_paths``: dotted names (``total:api``, ``npv:api``,
         ``monthly:api``, ``breakeven:self_hosted``, ``by_year:self_hosted``,
@@ -66,6 +70,7 @@ class PathResults:
     record: dict[str, np.ndarray] = field(default_factory=dict)
     precision: float | None = None
     elapsed_s: float = 0.0
+    policies: dict[str, TriggerSearch] = field(default_factory=dict)
 
     def _kept(self, prefix: str) -> dict[str, np.ndarray]:
         if not self.record:
@@ -146,14 +151,12 @@ def _cost_batch(
     with np.errstate(over="ignore", invalid="ignore"):
         draws = sample_inputs(scenario, streams)
         batch = make_batch(scenario, streams, draws, volume_scale=scales[0], growth_scale=scales[1])
-        monthly, components, notes = {}, {}, {}
+        monthly, components = {}, {}
         for name in scenario.options:
-            # A hybrid route may have costed this option on a share of the volume.
-            batch.notes.pop(name, None)
             parts = option_costs(batch, name)
             monthly[name] = monthly_total(parts, batch.shape)
             components[name] = {k: per_path_total(v, batch.shape) for k, v in parts.items()}
-            notes[name] = batch.notes.get(name, {})
+        notes = {name: dict(batch.notes.get(name, {})) for name in scenario.options}
         for name, met in latency_met(scenario, batch).items():
             notes[name]["latency_met"] = met
         outcome = tally.add(blocks, monthly, components, notes)
@@ -321,6 +324,7 @@ def simulate(
     entropy = np.random.SeedSequence().entropy if seed is None else seed
 
     started = time.perf_counter()
+    scenario, policies = resolve_triggers(scenario, entropy, paths)
     tally = _new_tally(scenario)
     kept: list[dict[str, np.ndarray]] = []
     per_batch = max(1, math.ceil(chunk_size / BLOCK_SIZE))
@@ -369,4 +373,5 @@ def simulate(
         record=record,
         precision=precision,
         elapsed_s=time.perf_counter() - started,
+        policies=policies,
     )

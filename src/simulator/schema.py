@@ -217,8 +217,9 @@ STAGED: dict[str, Field] = {
     "then": Field("option"),
     "trigger_monthly_cost": Field("trigger", low=0.0),
     "trigger_months": Field("integer", 3, low=0, high=1200),
-    # Paths (the run's first ones) on which an "optimize" trigger is searched.
-    "optimize_paths": Field("integer", 20_000, low=100, high=10_000_000),
+    # Paths (the run's first ones) on which an "optimize" trigger is searched; they are
+    # held in memory for the search.
+    "optimize_paths": Field("integer", 20_000, low=100, high=100_000),
 }
 
 HYBRID: dict[str, Field] = {

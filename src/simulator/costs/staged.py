@@ -1,0 +1,106 @@
+"""Staged migration: serve from one option, move to another once spend justifies it.
+
+On each path the ``start`` option's monthly cost is watched; once it has been above
+``trigger_monthly_cost`` for ``trigger_months`` consecutive months, the ``then``
+option's life (hiring, setup) begins the next month, and ``start`` keeps serving the
+traffic until ``then``'s setup ends. Spend before month 1 is taken to be month 1's
+(the bill the team has today), so a trigger below today's spend, or
+``trigger_months = 0``, starts the migration in month 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..batch import Batch
+from ..scenario import OPTIMIZE, Option
+
+__all__ = ["migration_start", "monthly_costs", "costs_for_trigger", "start_costs"]
+
+
+def migration_start(start_monthly: np.ndarray, trigger, trigger_months: int) -> np.ndarray:
+    """0-based month in which the migration begins on each path; the horizon (the
+    number of months) where it never does.
+
+    Parameters
+    ----------
+    start_monthly
+        The ``start`` option's monthly cost, ``(months, paths)``.
+    trigger
+        Monthly cost to exceed: a number, or one per path.
+    trigger_months
+        Consecutive months above the trigger before the migration begins.
+    """
+    months, paths = start_monthly.shape
+    begin = np.full(paths, float(months))
+    if trigger_months == 0:
+        begin[:] = 0.0
+        return begin
+    above = start_monthly > trigger
+    begin[above[0]] = 0.0  # above today: the months before month 1 were too
+    run = np.zeros(paths)
+    for t in range(months - 1):
+        run = np.where(above[t], run + 1, 0.0)
+        fires = (run >= trigger_months) & (begin == months)
+        begin[fires] = t + 1
+    return begin
+
+
+def serving_share(option: Option, batch: Batch, begin: np.ndarray):
+    """Share of each month the ``then`` option serves the traffic, ``(months, paths)``:
+    none before ``begin``, none during its setup, pro rata in a month partly in setup."""
+    setup = batch.option_value(option, "setup_months") if option.kind != "api" else 0.0
+    return np.clip(batch.months - begin + (1.0 - setup), 0.0, 1.0)
+
+
+def start_costs(option: Option, batch: Batch) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Cost components of the ``start`` option over the whole horizon (worked out once
+    per batch), and their monthly total."""
+    from . import monthly_total, option_costs
+
+    name = option.params["start"]
+    parts = option_costs(batch, name)
+    total = batch.cached(f"monthly:{name}", lambda: monthly_total(parts, batch.shape))
+    return parts, total
+
+
+def costs_for_trigger(
+    option: Option, batch: Batch, trigger
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Cost components of the policy with ``trigger`` (a number, or one per path; infinity
+    never migrates), and the month each path's migration begins (the horizon: never)."""
+    from . import MODELS, notes_discarded
+
+    scenario = batch.scenario
+    parts, start_monthly = start_costs(option, batch)
+    begin = migration_start(start_monthly, trigger, option.params["trigger_months"])
+    then = scenario.options[option.params["then"]]
+    serving = serving_share(then, batch, begin)
+    costs = {f"{option.params['start']}.{k}": v * (1.0 - serving) for k, v in parts.items()}
+    with notes_discarded(batch, then.name):
+        if then.kind == "api":
+            then_parts = {
+                k: v * serving for k, v in MODELS["api"](then, batch, batch.volume).items()
+            }
+        else:
+            then_parts = MODELS[then.kind](then, batch, batch.volume, start=begin)
+    costs.update({f"{then.name}.{k}": v for k, v in then_parts.items()})
+    return costs, begin
+
+
+def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str, np.ndarray]:
+    """Monthly cost of a ``staged`` option, by component: ``start``'s components until
+    the migration is done (prefixed ``START.``) and ``then``'s from the trigger on
+    (prefixed ``THEN.``). Notes ``migrates`` (1 or 0) and ``migration_month`` (1-based;
+    one past the horizon where it never migrates)."""
+    path = option.path("trigger_monthly_cost")
+    if path not in batch.scenario.quantities:
+        raise ValueError(
+            f"{option.name}: trigger_monthly_cost = {OPTIMIZE!r} must be resolved first "
+            "(see simulator.policy.resolve_triggers)"
+        )
+    costs, begin = costs_for_trigger(option, batch, batch.value(path))
+    months = batch.scenario.horizon_months
+    batch.note(option, "migrates", (begin < months).astype(float))
+    batch.note(option, "migration_month", begin + 1.0)
+    return costs

@@ -1,0 +1,158 @@
+"""Searching a staged policy's trigger: the monthly spend at which to start migrating.
+
+A trigger of ``"optimize"`` is chosen before the run, on the run's own first paths
+(``optimize_paths`` of them): every candidate trigger is costed on the same draws,
+and the one with the lowest expected total cost is fixed in the scenario the run
+then uses. Never migrating and migrating at once are among the candidates, so the
+policy found is never worse, on those paths, than staying on ``start`` or moving to
+``then`` straight away with ``start`` serving during the setup.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from .batch import make_batch
+from .costs import monthly_total
+from .costs.staged import costs_for_trigger, start_costs
+from .distributions import Fixed
+from .sampling import Streams, plan_blocks, sample_inputs
+from .scenario import OPTIMIZE, Scenario
+
+__all__ = ["TriggerSearch", "resolve_triggers", "search_trigger"]
+
+# Triggers tried on a geometric grid across the start option's monthly spend, then
+# again between the best one's neighbours.
+_GRID = 32
+_REFINE = 12
+# Paths costed together during the search.
+_BATCH_BLOCKS = 4
+
+
+@dataclass(frozen=True)
+class TriggerSearch:
+    """What the search of one staged option's trigger tried and found.
+
+    ``triggers`` ascend, with ``inf`` for never migrating last; ``mean`` and
+    ``cvar95`` are the total cost over the horizon with each, on ``paths`` paths.
+    """
+
+    option: str
+    paths: int
+    triggers: tuple[float, ...]
+    mean: tuple[float, ...]
+    cvar95: tuple[float, ...]
+    p_migrates: tuple[float, ...]
+
+    @property
+    def best(self) -> float:
+        """The trigger with the lowest expected total cost (never migrating on a tie)."""
+        return _argmin_trigger(self.triggers, self.mean)
+
+    @property
+    def best_cvar95(self) -> float:
+        """The trigger with the lowest CVaR95 of the total cost."""
+        return _argmin_trigger(self.triggers, self.cvar95)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``null`` for never migrating)."""
+
+        def trigger(x: float) -> float | None:
+            return None if math.isinf(x) else x
+
+        return {
+            "paths": self.paths,
+            "trigger_min_cvar95": trigger(self.best_cvar95),
+            "candidates": [
+                {"trigger_monthly_cost": trigger(t), "mean": m, "cvar95": c, "p_migrates": p}
+                for t, m, c, p in zip(
+                    self.triggers, self.mean, self.cvar95, self.p_migrates, strict=True
+                )
+            ],
+        }
+
+
+def _argmin_trigger(triggers: tuple[float, ...], values: tuple[float, ...]) -> float:
+    values_ = np.asarray(values)
+    lowest = values_.min()
+    if values_[-1] <= lowest:  # staying put is as good as anything
+        return triggers[-1]
+    return triggers[int(np.argmin(values_))]
+
+
+def _cvar95(totals: np.ndarray) -> float:
+    k = max(1, math.ceil(0.05 * totals.size - 1e-9))
+    return float(np.partition(totals, totals.size - k)[-k:].mean())
+
+
+def search_trigger(scenario: Scenario, name: str, entropy: int, paths: int) -> TriggerSearch:
+    """Cost staged option ``name`` with candidate triggers on the first ``paths`` paths
+    of a run seeded with ``entropy`` (the same draws the run itself will use)."""
+    option = scenario.options[name]
+    blocks = plan_blocks(paths)
+    groups = [blocks[i : i + _BATCH_BLOCKS] for i in range(0, len(blocks), _BATCH_BLOCKS)]
+    batches = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for group in groups:
+            streams = Streams(entropy, group)
+            batches.append(make_batch(scenario, streams, sample_inputs(scenario, streams)))
+        spend = np.concatenate([start_costs(option, b)[1].ravel() for b in batches])
+
+        def evaluate(trigger: float) -> tuple[float, float, float]:
+            totals, migrates = [], []
+            for batch in batches:
+                costs, begin = costs_for_trigger(option, batch, trigger)
+                totals.append(monthly_total(costs, batch.shape).sum(axis=0))
+                migrates.append(begin < scenario.horizon_months)
+            total = np.concatenate(totals)
+            return float(total.mean()), _cvar95(total), float(np.concatenate(migrates).mean())
+
+        positive = spend[spend > 0]
+        low, high = (positive.min(), positive.max()) if positive.size else (1.0, 1.0)
+        grid = [0.0, *np.geomspace(low, high, _GRID).tolist(), math.inf]
+        results = {t: evaluate(t) for t in grid}
+        best = _argmin_trigger(tuple(results), tuple(r[0] for r in results.values()))
+        if 0 < best < math.inf:
+            i = grid.index(best)
+            finer = np.geomspace(grid[i - 1] if grid[i - 1] > 0 else best / 2, grid[i + 1], _REFINE)
+            for t in finer[1:-1].tolist():
+                results.setdefault(t, evaluate(t))
+    triggers = tuple(sorted(results))
+    return TriggerSearch(
+        option=name,
+        paths=sum(n for _, n in blocks),
+        triggers=triggers,
+        mean=tuple(results[t][0] for t in triggers),
+        cvar95=tuple(results[t][1] for t in triggers),
+        p_migrates=tuple(results[t][2] for t in triggers),
+    )
+
+
+def resolve_triggers(
+    scenario: Scenario, entropy: int, paths: int
+) -> tuple[Scenario, dict[str, TriggerSearch]]:
+    """Fix every ``"optimize"`` trigger of ``scenario`` at the trigger its search finds.
+
+    Returns
+    -------
+    tuple
+        The scenario with each such trigger a fixed quantity (``inf``: never migrate),
+        and each search by option name. A scenario without one comes back as it is.
+    """
+    searches = {}
+    quantities = dict(scenario.quantities)
+    for name, option in scenario.options.items():
+        if option.kind == "staged" and option.params["trigger_monthly_cost"] == OPTIMIZE:
+            pilot = min(option.params["optimize_paths"], paths)
+            search = search_trigger(scenario, name, entropy, pilot)
+            searches[name] = search
+            quantities[option.path("trigger_monthly_cost")] = Fixed(search.best)
+    if not searches:
+        return scenario, {}
+    return dataclasses.replace(scenario, quantities=MappingProxyType(quantities)), searches
