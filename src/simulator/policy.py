@@ -148,7 +148,7 @@ def resolve_triggers(
     searches = {}
     quantities = dict(scenario.quantities)
     for name, option in scenario.options.items():
-        if option.kind == "staged" and option.params["trigger_monthly_cost"] == OPTIMIZE:
+        if option.kind == "staged" and option.params.get("trigger_monthly_cost") == OPTIMIZE:
             pilot = min(option.params["optimize_paths"], paths)
             search = search_trigger(scenario, name, entropy, pilot)
             searches[name] = search
