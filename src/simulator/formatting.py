@@ -74,7 +74,8 @@ def share(p: float) -> str:
 
 
 def summary_rows(result: SimulationResult) -> list[tuple[str, ...]]:
-    """One row per option: label, total-cost p5/p50/p95, P(cheaper), P(cheapest), break-even."""
+    """One row per option: label (marked when a requirement excludes it), total-cost
+    p5/p50/p95, P(cheaper), P(cheapest), break-even."""
     scenario = result.scenario
     rows = []
     for name, option in result.options.items():
@@ -88,7 +89,7 @@ def summary_rows(result: SimulationResult) -> list[tuple[str, ...]]:
             breakeven = f"month {p50}" if p50 is not None else "not by horizon"
         rows.append(
             (
-                option.label,
+                f"{option.label} (excluded)" if option.excluded else option.label,
                 money(cost.p5, scenario.currency),
                 money(cost.p50, scenario.currency),
                 money(cost.p95, scenario.currency),

@@ -480,3 +480,105 @@ def sensitivity_sentence(result: SimulationResult, name: str | None = None) -> s
     parts[0] = parts[0].replace("%)", "% of the variance)")
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     return f"What moves the savings of {label} most: {listed}."
+
+
+def decision_paragraphs(result: SimulationResult) -> list[str]:
+    """The decision at the top of the report: what to choose and why, when a staged
+    policy migrates and what it saves against each fixed option, and which
+    uncertainty is most worth resolving before deciding."""
+    extra = result.extra
+    if "recommendation" not in extra:
+        return []
+    recommendation = extra["recommendation"]
+    chosen = recommendation["option"]
+    if chosen is None:
+        lead = "No option is recommended. " + recommendation["rationale"]
+    else:
+        lead = f"Recommended: {result.options[chosen].label}. {recommendation['rationale']}"
+    paragraphs = [lead]
+    paragraphs.extend(policy_sentence(result, name) for name in _staged(result))
+    if "value_of_information" in extra:
+        paragraphs.append(value_sentence(result))
+    return paragraphs
+
+
+def _staged(result: SimulationResult) -> list[str]:
+    return [n for n, o in result.options.items() if o.policy is not None]
+
+
+def policy_sentence(result: SimulationResult, name: str) -> str:
+    """When staged option ``name`` migrates, how likely that is within the horizon, and
+    what it saves in expectation against every fixed option."""
+    currency = result.scenario.currency
+    option = result.options[name]
+    policy = option.policy
+    params = result.scenario.options[name].params
+    start = result.options[params["start"]].label
+    then = result.options[params["then"]].label
+    trigger = policy["trigger_monthly_cost"]
+    found = "the trigger that minimizes expected cost is" if policy["optimized"] else "trigger:"
+    if trigger is None:
+        text = (
+            f"{option.label}: {found} never — staying on {start} is cheaper in expectation "
+            f"than moving to {then} at any monthly spend tried."
+        )
+    elif policy["p_migrates"] >= 1 and policy["migration_month_p50"] == 1:
+        text = (
+            f"{option.label}: start building {then} now ({found} "
+            f"{money(trigger, currency)}, below today's spend on {start} on every path), "
+            f"with {start} serving until {then} is ready."
+        )
+    else:
+        month = policy["migration_month_p50"]
+        when = f", in month {month} at the median" if month is not None else ""
+        text = (
+            f"{option.label}: start building {then} once {start} has cost more than "
+            f"{money(trigger, currency)} a month for {params['trigger_months']} months in "
+            f"a row ({found} {money(trigger, currency)}). Migration starts within the "
+            f"horizon on {paths_share(policy['p_migrates'])}{when}."
+        )
+    savings = []
+    for other, summary in result.options.items():
+        if other == name or summary.policy is not None:
+            continue
+        gap = summary.total_cost.mean - option.total_cost.mean
+        word = "saves" if gap >= 0 else "costs"
+        savings.append(f"{word} {money(abs(gap), currency)} against {summary.label}")
+    if savings:
+        text += " In expectation the policy " + ", ".join(savings) + "."
+    search = policy.get("search")
+    if search is not None:
+        tail = search["trigger_min_cvar95"]
+        tail_text = "never migrating" if tail is None else money(tail, currency)
+        text += (
+            f" The trigger that minimizes the costliest 5% of outcomes (CVaR95) is "
+            f"{tail_text}; both were searched on the run's first {search['paths']:,} paths."
+        )
+    return text
+
+
+def value_sentence(result: SimulationResult) -> str:
+    """What learning more before deciding is worth: EVPI, and the inputs whose EVPPI
+    is largest."""
+    currency = result.scenario.currency
+    value = result.extra["value_of_information"]
+    top = [item for item in value["by_input"] if item["evppi"] > 0][:3]
+    text = (
+        f"Knowing every input before deciding would save {money(value['evpi'], currency)} "
+        "in expectation (EVPI)"
+    )
+    if not top:
+        return (
+            text + "; no single input would change the decision on its own, so waiting to "
+            "learn one gains little."
+        )
+    first = top[0]
+    text += (
+        f". The uncertainty most worth resolving first is {first['input']}: knowing it is "
+        f"worth {money(first['evppi'], currency)}"
+    )
+    if len(top) > 1:
+        text += "; then " + ", ".join(
+            f"{item['input']} ({money(item['evppi'], currency)})" for item in top[1:]
+        )
+    return text + "."

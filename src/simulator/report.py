@@ -191,6 +191,7 @@ def _context(
         "files": list(files),
         "run": _run_facts(result, elapsed_s, written),
         "sections": _sections(result),
+        "decision": _decision(result),
         "version": __version__,
     }
 
@@ -201,6 +202,7 @@ class _Table:
     header: tuple[str, ...]
     rows: list[tuple[str, ...]]
     code: bool = False  # the first column holds key paths
+    text: bool = False  # cells are words, not figures
 
 
 @dataclass(frozen=True)
@@ -367,6 +369,53 @@ def _sections(result: SimulationResult) -> list[_Section]:
         )
     )
     return sections
+
+
+def _decision(result: SimulationResult) -> _Section | None:
+    """The recommendation, staged policies, value of information and the seed
+    documents' decision questions: the first thing the report says."""
+    from .narrative import decision_paragraphs
+
+    extra = result.extra
+    paragraphs = decision_paragraphs(result)
+    if not paragraphs:
+        return None
+    currency = result.scenario.currency
+    tables = []
+    value = extra.get("value_of_information")
+    if value is not None and any(i["evppi"] > 0 for i in value["by_input"]):
+        shown = 8
+        tables.append(
+            _Table(
+                "What knowing each input before deciding is worth (EVPPI)",
+                ("Input", "Expected saving"),
+                [(i["input"], money(i["evppi"], currency)) for i in value["by_input"][:shown]],
+                code=True,
+            )
+        )
+    questions = extra.get("decision_questions")
+    if questions is not None:
+        tables.append(
+            _Table(
+                "Before self-hosting: the five questions",
+                ("Question", "Answer from the scenario and the run", "Verdict"),
+                [(q["question"], q["answer"], q["verdict"]) for q in questions["answers"]],
+                text=True,
+            )
+        )
+    notes = []
+    if questions is not None:
+        notes.append(f"{questions['advice'][0].upper()}{questions['advice'][1:]}.")
+    if value is not None:
+        notes.append(
+            "EVPI is the expected regret of the recommended option among the allowed "
+            "ones: what deciding with every input known would save on average. EVPPI is "
+            "the same for one input alone, estimated on the run's first "
+            f"{value['paths']:,} paths by grouping them into {value['bins']} equal-count "
+            "bins of the input and taking the best allowed option within each bin; an "
+            "input that never changes the best option is worth exactly nothing."
+        )
+    return _section("decision", "Decision", paragraphs, tables, notes)
 
 
 def _grouped(rows: Sequence[Any]) -> list[tuple[str, list[Any]]]:
