@@ -8,9 +8,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from simulator import ScenarioError, parse_scenario, run
-from simulator.costs.staged import migration_start
+from simulator.costs.staged import highest_trigger, migration_start
 from simulator.decision import evpi, evppi
 from simulator.engine import simulate
 
@@ -244,3 +247,21 @@ def test_results_do_not_depend_on_workers_or_chunks_with_a_searched_trigger():
     assert one == two
     assert not math.isnan(one["options"]["policy"]["total_cost"]["mean"])
     assert copy.deepcopy(one) == one
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    spend=arrays(
+        float,
+        st.tuples(st.integers(1, 8), st.integers(1, 5)),
+        elements=st.sampled_from([0.0, 1.0, 2.0, 3.0, 5.0]),
+    ),
+    trigger=st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.5, 4.0, 6.0]),
+    trigger_months=st.integers(0, 4),
+)
+def test_a_path_migrates_exactly_when_the_trigger_is_below_its_highest(
+    spend, trigger, trigger_months
+):
+    months = spend.shape[0]
+    migrates = migration_start(spend, trigger, trigger_months) < months
+    np.testing.assert_array_equal(migrates, trigger < highest_trigger(spend, trigger_months))

@@ -79,8 +79,12 @@ def recommend(result) -> Recommendation:
         f"{result.scenario.horizon_months} months ({money(best.total_cost.mean)}; "
         f"1 in 20 outcomes averages {money(best.total_cost.cvar95)})"
     ]
-    if len(ranked) > 1:
-        second = options[ranked[1]]
+    same = [n for n in ranked[1:] if options[n].total_cost.mean == best.total_cost.mean]
+    if same:
+        parts.append("the same expected cost as " + ", ".join(options[n].label for n in same))
+    rest = [n for n in ranked[1:] if n not in same]
+    if rest:
+        second = options[rest[0]]
         gap = second.total_cost.mean - best.total_cost.mean
         parts.append(
             f"{money(gap)} less than the next allowed option, {second.label}; it is the "
@@ -94,7 +98,11 @@ def recommend(result) -> Recommendation:
             + "; ".join(f"{options[n].label} ({reason})" for n, reason in excluded.items())
         )
     return Recommendation(
-        best.name, best.total_cost.mean, best.total_cost.cvar95, excluded, ". ".join(parts) + "."
+        best.name,
+        best.total_cost.mean,
+        best.total_cost.cvar95,
+        excluded,
+        ". ".join(p[0].upper() + p[1:] for p in parts) + ".",
     )
 
 

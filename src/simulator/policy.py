@@ -20,17 +20,17 @@ import numpy as np
 
 from .batch import make_batch
 from .costs import monthly_total
-from .costs.staged import costs_for_trigger, start_costs
+from .costs.staged import costs_for_trigger, highest_trigger, start_costs
 from .distributions import Fixed
 from .sampling import Streams, plan_blocks, sample_inputs
 from .scenario import OPTIMIZE, Scenario
 
 __all__ = ["TriggerSearch", "resolve_triggers", "search_trigger"]
 
-# Triggers tried on a geometric grid across the start option's monthly spend, then
-# again between the best one's neighbours.
-_GRID = 32
-_REFINE = 12
+# Triggers tried at this many quantiles of the highest trigger that migrates on each
+# path, then at this many more between the best one's neighbours.
+_GRID = 20
+_REFINE = 8
 # Paths costed together during the search.
 _BATCH_BLOCKS = 4
 
@@ -91,6 +91,12 @@ def _cvar95(totals: np.ndarray) -> float:
     return float(np.partition(totals, totals.size - k)[-k:].mean())
 
 
+def _quantiles(values: np.ndarray, levels: np.ndarray) -> list[float]:
+    if values.size == 0:
+        return []
+    return [float(x) for x in np.quantile(values, levels) if x > 0]
+
+
 def search_trigger(scenario: Scenario, name: str, entropy: int, paths: int) -> TriggerSearch:
     """Cost staged option ``name`` with candidate triggers on the first ``paths`` paths
     of a run seeded with ``entropy`` (the same draws the run itself will use)."""
@@ -102,7 +108,12 @@ def search_trigger(scenario: Scenario, name: str, entropy: int, paths: int) -> T
         for group in groups:
             streams = Streams(entropy, group)
             batches.append(make_batch(scenario, streams, sample_inputs(scenario, streams)))
-        spend = np.concatenate([start_costs(option, b)[1].ravel() for b in batches])
+        highest = np.concatenate(
+            [
+                highest_trigger(start_costs(option, b)[1], option.params["trigger_months"])
+                for b in batches
+            ]
+        )
 
         def evaluate(trigger: float) -> tuple[float, float, float]:
             totals, migrates = [], []
@@ -113,16 +124,20 @@ def search_trigger(scenario: Scenario, name: str, entropy: int, paths: int) -> T
             total = np.concatenate(totals)
             return float(total.mean()), _cvar95(total), float(np.concatenate(migrates).mean())
 
-        positive = spend[spend > 0]
-        low, high = (positive.min(), positive.max()) if positive.size else (1.0, 1.0)
-        grid = [0.0, *np.geomspace(low, high, _GRID).tolist(), math.inf]
+        # Triggers at quantiles of the per-path highest one that migrates: each step
+        # moves the same share of paths from staying to migrating.
+        finite = highest[np.isfinite(highest)]
+        levels = (np.arange(_GRID) + 0.5) / _GRID
+        grid = sorted({0.0, math.inf, *_quantiles(finite, levels)})
         results = {t: evaluate(t) for t in grid}
         best = _argmin_trigger(tuple(results), tuple(r[0] for r in results.values()))
         if 0 < best < math.inf:
             i = grid.index(best)
-            finer = np.geomspace(grid[i - 1] if grid[i - 1] > 0 else best / 2, grid[i + 1], _REFINE)
-            for t in finer[1:-1].tolist():
-                results.setdefault(t, evaluate(t))
+            between = (finite > grid[i - 1]) & (finite < grid[i + 1])
+            finer = _quantiles(finite[between], (np.arange(_REFINE) + 0.5) / _REFINE)
+            for t in finer:
+                if t not in results:
+                    results[t] = evaluate(t)
     triggers = tuple(sorted(results))
     return TriggerSearch(
         option=name,

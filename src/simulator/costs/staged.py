@@ -15,7 +15,13 @@ import numpy as np
 from ..batch import Batch
 from ..scenario import OPTIMIZE, Option
 
-__all__ = ["migration_start", "monthly_costs", "costs_for_trigger", "start_costs"]
+__all__ = [
+    "costs_for_trigger",
+    "highest_trigger",
+    "migration_start",
+    "monthly_costs",
+    "start_costs",
+]
 
 
 def migration_start(start_monthly: np.ndarray, trigger, trigger_months: int) -> np.ndarray:
@@ -44,6 +50,25 @@ def migration_start(start_monthly: np.ndarray, trigger, trigger_months: int) -> 
         fires = (run >= trigger_months) & (begin == months)
         begin[fires] = t + 1
     return begin
+
+
+def highest_trigger(start_monthly: np.ndarray, trigger_months: int) -> np.ndarray:
+    """Per path, the monthly cost below which a trigger starts a migration within the
+    horizon (a path migrates exactly when the trigger is below it); infinity when
+    ``trigger_months`` is 0, for then every trigger migrates at once."""
+    months, paths = start_monthly.shape
+    if trigger_months == 0:
+        return np.full(paths, np.inf)
+    # The lowest spend over each window of trigger_months months ending at t, the months
+    # before month 1 counting as month 1; a trigger below it fires at t.
+    window = start_monthly[0].copy()
+    highest = window.copy()
+    for t in range(1, months - 1):
+        window = start_monthly[max(0, t - trigger_months + 1) : t + 1].min(axis=0)
+        if t < trigger_months - 1:
+            np.minimum(window, start_monthly[0], out=window)
+        np.maximum(highest, window, out=highest)
+    return highest
 
 
 def serving_share(option: Option, batch: Batch, begin: np.ndarray):
