@@ -41,6 +41,7 @@ import numpy as np
 from .analysis import SimulationResult, summarize
 from .engine import default_workers, simulate
 from .errors import ScenarioError
+from .requirements import relies_on
 from .scenario import Scenario
 from .sensitivity import VARIANCE_BINS, PathSample, sensitivity
 
@@ -99,21 +100,9 @@ class StressPoint:
 
 def costed_with(scenario: Scenario, name: str) -> tuple[str, ...]:
     """The options a run needs to compare ``name`` with the baseline: both, and every
-    option they draw on (fallbacks, hybrid routes), in scenario order."""
-    needed: set[str] = set()
-
-    def visit(option: str) -> None:
-        if option in needed:
-            return
-        needed.add(option)
-        params = scenario.options[option].params
-        if params.get("fallback"):
-            visit(params["fallback"])
-        for route in scenario.options[option].routes:
-            visit(route.option)
-
-    visit(scenario.baseline)
-    visit(name)
+    option they draw on (fallbacks, hybrid routes, a staged policy's stages), in
+    scenario order."""
+    needed = {*relies_on(scenario, scenario.baseline), *relies_on(scenario, name)}
     return tuple(n for n in scenario.options if n in needed)
 
 
