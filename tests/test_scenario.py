@@ -152,7 +152,14 @@ def test_toml_writer_round_trips(tmp_path):
 def test_logistics_example_loads():
     s = load_scenario(LOGISTICS)
     assert s.baseline == "api"
-    assert set(s.options) == {"api", "hosted_open", "self_hosted", "cloud_managed", "hybrid"}
+    assert set(s.options) == {
+        "api",
+        "hosted_open",
+        "self_hosted",
+        "cloud_managed",
+        "hybrid",
+        "staged",
+    }
     assert "workload.growth_realization" in s.inputs
     assert s.correlations[0].rank == 0.3
 

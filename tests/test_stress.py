@@ -104,13 +104,23 @@ def test_multipliers_shock_the_realization_on_the_same_draws():
     # Halving the realized level (or growth rate) on the same draws is exactly halving
     # the forecast (the scenario's requests_per_month, or monthly_growth): same draws,
     # same costs, to the last bit.
-    logistics = load_scenario(SCENARIOS / "logistics.toml")
+    # A searched trigger is chosen on the forecast, so it is fixed here for both.
+    trigger = "options.staged.trigger_monthly_cost=60000"
+    logistics = load_scenario(SCENARIOS / "logistics.toml", [trigger])
     halved = load_scenario(
         SCENARIOS / "logistics.toml",
-        ["workload.requests_per_month=15000000", "workload.monthly_growth=0.041"],
+        ["workload.requests_per_month=15000000", "workload.monthly_growth=0.041", trigger],
     )
     shocked = summarize(simulate(logistics, paths=3000, seed=4, volume_scale=0.5, growth_scale=0.5))
     assert _summary(shocked) == _summary(summarize(simulate(halved, paths=3000, seed=4)))
+
+
+def test_a_searched_trigger_is_chosen_on_the_forecast_not_the_shock():
+    logistics = load_scenario(SCENARIOS / "logistics.toml")
+    plain = simulate(logistics, paths=3000, seed=4)
+    shocked = simulate(logistics, paths=3000, seed=4, volume_scale=0.5)
+    assert shocked.policies["staged"] == plain.policies["staged"]
+    assert shocked.scenario.quantities == plain.scenario.quantities
 
 
 @pytest.mark.parametrize("key", ["volume_scale", "growth_scale"])

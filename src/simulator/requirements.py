@@ -75,11 +75,9 @@ def exclusions(scenario: Scenario, p_latency_met: Mapping[str, float]) -> dict[s
         if needs.data_residency:
             leaking = [n for n in used if scenario.options[n].params["data_leaves_perimeter"]]
             if leaking:
-                reasons.append(
-                    "data residency: sends data outside the perimeter (via "
-                    + ", ".join(leaking)
-                    + ")"
-                )
+                others = [n for n in leaking if n != name]
+                via = f" (via {', '.join(others)})" if others else ""
+                reasons.append(f"data residency: sends data outside the perimeter{via}")
         if needs.max_ttft_ms is not None and name in p_latency_met:
             p = p_latency_met[name]
             if p < needs.min_p_latency_met:
