@@ -44,6 +44,7 @@ __all__ = [
     "stress_heatmap",
     "style",
     "tornado",
+    "trigger_search",
     "volume_breakeven_curves",
 ]
 
@@ -679,6 +680,78 @@ def _breakeven_finding(result: SimulationResult) -> str:
     return "; ".join(parts) or "No option to compare with the baseline"
 
 
+def trigger_search(result: SimulationResult) -> Figure:
+    """Expected total cost and CVaR95 of each searched staged policy against its
+    trigger, with the trigger chosen marked and staying put (never migrating) as a
+    dashed line.
+
+    Lines carry ``gid`` ``trigger:NAME:mean`` and ``trigger:NAME:cvar95``.
+    """
+    currency = result.scenario.currency
+    colours = option_colours(result)
+    searched = [n for n, o in result.options.items() if (o.policy or {}).get("search")]
+    with style():
+        figure = _figure(9.5, 4.2 * len(searched))
+        for i, name in enumerate(searched):
+            ax = figure.add_subplot(len(searched), 1, i + 1)
+            policy = result.options[name].policy
+            candidates = policy["search"]["candidates"]
+            # "Now" (a zero trigger) has no place on a log axis; the lowest trigger tried
+            # above it migrates on nearly every path anyway.
+            finite = [c for c in candidates if c["trigger_monthly_cost"]]
+            never = candidates[-1]
+            x = np.array([c["trigger_monthly_cost"] for c in finite])
+            for key, style_, label in (
+                ("mean", "-", "expected total cost"),
+                ("cvar95", ":", "mean of the costliest 5% (CVaR95)"),
+            ):
+                ax.plot(
+                    x,
+                    [c[key] for c in finite],
+                    style_,
+                    marker="o",
+                    ms=3,
+                    lw=2,
+                    color=colours[name],
+                    label=label,
+                    gid=f"trigger:{name}:{key}",
+                )
+                ax.axhline(never[key], color="#999999", lw=1, ls="--")
+            ax.annotate(
+                "never migrating",
+                (x[-1], never["mean"]),
+                xytext=(-4, 4),
+                textcoords="offset points",
+                ha="right",
+                fontsize=8,
+                color="#666666",
+            )
+            chosen = policy["trigger_monthly_cost"]
+            if chosen:
+                ax.axvline(chosen, color=colours[name], lw=1, alpha=0.6)
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(lambda v, _: axis_money(v, currency))
+            _money_axis(ax.yaxis, currency)
+            ax.set_xlabel("Trigger: monthly spend on the start option that starts migration")
+            ax.set_title(result.options[name].label)
+            ax.legend(loc="best")
+        _title(figure, _trigger_finding(result, searched))
+    return figure
+
+
+def _trigger_finding(result: SimulationResult, searched: list[str]) -> str:
+    currency = result.scenario.currency
+    parts = []
+    for name in searched:
+        trigger = result.options[name].policy["trigger_monthly_cost"]
+        label = result.options[name].label
+        if trigger is None:
+            parts.append(f"{label}: never migrating is cheapest in expectation")
+        else:
+            parts.append(f"{label}: migrate once spend passes {axis_money(trigger, currency)}")
+    return "; ".join(parts)
+
+
 # ---------------------------------------------------------------------------
 # The stress test, break-even volume and sensitivity (with --stress)
 
@@ -941,7 +1014,8 @@ class Chart:
     ``slug`` names its PNG file and HTML anchor; ``caption`` says how to read it
     (``{baseline}`` and ``{months}`` are filled in); ``applies`` says whether a result
     has what the chart needs; ``analysis`` names the summary key of the optional
-    analysis it shows (``stress``, ``breakeven``, ``sensitivity``), if any.
+    analysis it shows (``stress``, ``breakeven``, ``sensitivity``; ``policy`` for a
+    staged option's trigger search), if any.
     """
 
     slug: str
@@ -1002,6 +1076,17 @@ CHARTS: list[Chart] = [
         "even within {months} months.",
         breakeven_curves,
         _has_rivals,
+    ),
+    Chart(
+        "trigger-search",
+        "When to migrate: the trigger",
+        "Each staged policy's expected total cost over {months} months (solid) and mean "
+        "of its costliest 5% of paths (dotted) for each trigger tried, on the run's "
+        "first paths. Dashed lines: never migrating. The vertical line marks the trigger "
+        "used for the run.",
+        trigger_search,
+        lambda result: any((o.policy or {}).get("search") for o in result.options.values()),
+        "policy",
     ),
     Chart(
         "stress-grid",
