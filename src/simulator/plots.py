@@ -374,7 +374,9 @@ def monthly_fans(result: SimulationResult) -> Figure:
             if i + columns >= panels:
                 ax.set_xlabel("Month")
         if panels:
-            axes[0].set_ylim(bottom=0)
+            # Owned hardware's resale value is a credit: the last month may be negative.
+            lowest = min(min(o.monthly_cost["p5"]) for o in result.options.values())
+            axes[0].set_ylim(bottom=min(0.0, lowest * 1.05))
         handles = [
             Patch(color="#999999", alpha=0.35, label="middle 90% of paths (p5-p95)"),
             Line2D([], [], color="#555555", lw=2, label="median (p50)"),

@@ -6,8 +6,10 @@ run starts, streams every path into ``paths.csv`` there through its
 :meth:`~ReportWriter.finish` writes the rest (``index.html``, ``report.md`` and its
 PNG figures, ``summary.json``) and moves the folder into place. An interrupted or
 failed run removes the staging folder and leaves the previous report whole. A folder
-is only ever replaced if it is empty or carries the marker file of a report this tool
-made.
+is only ever replaced if it is empty, or carries the marker file of a report this tool
+made and holds nothing but the files that marker lists; two runs that finish at once
+move their folders into place one after the other (a lock on the parent folder), so
+the folder is always one whole report.
 
 HTML comes from Jinja templates with autoescaping, so scenario text (names, labels,
 descriptions) is always text, never markup; figures are inlined as SVG, so the page
@@ -16,6 +18,8 @@ needs nothing else to be read offline or printed.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import html
 import importlib.util
 import io
@@ -50,7 +54,13 @@ __all__ = [
 ]
 
 MARKER = ".simulator-report"
-"""File inside every report folder; a folder without it is never replaced."""
+"""File inside every report folder, listing the files the tool wrote there; a folder
+without it, or holding anything else, is never replaced."""
+
+_REPORT_NAME = re.compile(
+    r"(index\.html|report\.md|summary\.json|paths\.(csv|parquet)|[\w-]+\.png)"
+)
+"""Names a report folder whose marker lists no files (an older one) may hold."""
 
 PATHS_CSV = "paths.csv"
 PATHS_PARQUET = "paths.parquet"
@@ -393,6 +403,23 @@ def _decision(result: SimulationResult) -> _Section | None:
                 code=True,
             )
         )
+    owned = [o for o in result.options.values() if o.kind == "on_prem" and o.notes]
+    if owned:
+        tables.append(
+            _Table(
+                "Owned GPUs: both accounting views (means over paths)",
+                ("Option", "GPUs owned at the end, p50 / p95", "Cash", "Amortized"),
+                [
+                    (
+                        o.label,
+                        f"{o.notes['gpus_owned']['p50']:.0f} / {o.notes['gpus_owned']['p95']:.0f}",
+                        money(o.notes["cash_total"]["mean"], currency),
+                        money(o.notes["amortized_total"]["mean"], currency),
+                    )
+                    for o in owned
+                ],
+            )
+        )
     questions = extra.get("decision_questions")
     if questions is not None:
         tables.append(
@@ -406,6 +433,14 @@ def _decision(result: SimulationResult) -> _Section | None:
     notes = []
     if questions is not None:
         notes.append(f"{questions['advice'][0].upper()}{questions['advice'][1:]}.")
+    if owned:
+        notes.append(
+            "Cash: GPUs paid for when bought, their resale value (straight-line to the "
+            "residual over the amortization period) credited in the last month. "
+            "Amortized: each GPU's price less its residual, and its installation, spread "
+            "over the amortization period, nothing credited at the end. The total cost "
+            "columns use each option's own accounting setting."
+        )
     if value is not None:
         notes.append(
             "EVPI is the expected regret of the recommended option among the allowed "
@@ -558,15 +593,71 @@ def _draw_figures(result: SimulationResult, folder: Path) -> list[_Figure]:
 # The folder
 
 
-def _check_destination(out: Path) -> None:
+def _check_destination(out: Path, shown: Path | None = None) -> None:
+    """Refuse a destination that is not new, empty, or a report this tool made."""
+    file = str(shown or out)
+    if out == out.parent:
+        raise ScenarioError("is the root of a file system; choose another --out", file=file)
+    if out.is_symlink() and not out.exists():
+        raise ScenarioError("is a broken link; choose another --out", file=file)
     if out.exists() and not out.is_dir():
-        raise ScenarioError("exists and is not a folder; choose another --out", file=str(out))
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise ScenarioError("exists and is not a folder; choose another --out", file=file)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not (out / MARKER).is_file():
         raise ScenarioError(
             "is a folder this tool did not make and it is not empty; it will not be "
             "overwritten. Choose another --out or empty it.",
-            file=str(out),
+            file=file,
         )
+    foreign = sorted(p.name for p in out.iterdir() if not _ours(p, out))
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise ScenarioError(
+            f"is a report folder, but it also holds files this tool did not write ({shown}); "
+            "it will not be replaced. Move them, or choose another --out.",
+            file=file,
+        )
+
+
+def _ours(path: Path, folder: Path) -> bool:
+    """Whether ``path``, inside a report folder, is a file the report wrote."""
+    if path.name == MARKER:
+        return True
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        listed = (folder / MARKER).read_text(encoding="utf-8").splitlines()[1:]
+    except (OSError, UnicodeDecodeError):
+        return False
+    if listed:
+        return path.name in listed
+    return _REPORT_NAME.fullmatch(path.name) is not None
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """Hold an exclusive lock on ``folder`` (where fcntl exists), so that two runs that
+    finish at once move their reports into it one after the other."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _csv_header(names: Sequence[str]) -> str:
+    """The header row of ``paths.csv``, quoted where a name needs it (option names are
+    the scenario's, and may hold commas, quotes or line breaks)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(names)
+    return buffer.getvalue()
 
 
 def _csv_rows(first: int, columns: list[np.ndarray]) -> str:
@@ -604,10 +695,15 @@ class ReportWriter:
 
     def __init__(self, out: str | Path, *, path_data: bool = True) -> None:
         self.out = Path(out)
-        _check_destination(self.out)
-        self.out.parent.mkdir(parents=True, exist_ok=True)
+        # Worked on as an absolute path, so that "." or "reports/.." name a folder and
+        # its parent, where the staging folder goes.
+        self._target = Path(os.path.abspath(self.out))
+        _check_destination(self._target, self.out)
+        self._target.parent.mkdir(parents=True, exist_ok=True)
         self.staging = Path(
-            tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".tmp", dir=self.out.parent)
+            tempfile.mkdtemp(
+                prefix=f".{self._target.name}.", suffix=".tmp", dir=self._target.parent
+            )
         )
         self.path_data = path_data
         self.rows = 0
@@ -662,7 +758,7 @@ class ReportWriter:
         if self._csv is None:
             # Kept open across batches; closed in finish() or discard().
             self._csv = open(self.staging / PATHS_CSV, "w", encoding="utf-8", newline="")  # noqa: SIM115
-            self._csv.write(",".join(["path", *columns]) + "\n")
+            self._csv.write(_csv_header(["path", *columns]))
         self._csv.write(_csv_rows(first, list(columns.values())))
         if self._wants_parquet:
             self._write_parquet(first, count, columns)
@@ -739,19 +835,28 @@ class ReportWriter:
         kwargs = {"elapsed_s": elapsed_s, "figures": figures, "files": files, "sampled": sampled}
         (folder / "report.md").write_text(markdown_report(result, **kwargs), encoding="utf-8")
         (folder / "index.html").write_text(html_report(result, **kwargs), encoding="utf-8")
-        (folder / MARKER).write_text(f"simulator {__version__}\n", encoding="utf-8")
+        # Last, listing what the folder holds: what a later run may replace.
+        names = sorted(p.name for p in folder.iterdir())
+        (folder / MARKER).write_text(
+            "\n".join([f"simulator {__version__}", *names]) + "\n", encoding="utf-8"
+        )
 
     def _move_into_place(self) -> None:
-        out, staging = self.out, self.staging
+        out, staging = self._target, self.staging
         os.chmod(staging, 0o755)
-        _check_destination(out)  # it may have changed while the run went
-        if out.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, retired / out.name)
+        retired = None
+        # Another run into the same folder may be finishing too: one at a time, each
+        # move is whole (the last one to finish is the report that stays).
+        with _locked(out.parent):
+            _check_destination(out, self.out)  # it may have changed while the run went
+            if out.exists() or out.is_symlink():
+                retired = Path(
+                    tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent)
+                )
+                os.replace(out, retired / out.name)
             os.replace(staging, out)
+        if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, out)
 
     def discard(self) -> None:
         """Drop the staging folder (after a failure or interruption; a no-op once the
