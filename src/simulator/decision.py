@@ -183,7 +183,13 @@ def decision_questions(result) -> list[dict[str, str]]:
     api = [n for n, o in options.items() if o.kind == "api"]
     questions = []
 
-    spend = options[scenario.baseline].monthly_cost["p50"]
+    # The bill the seeds ask about is the API's: the baseline if it is one.
+    payer = (
+        scenario.baseline
+        if options[scenario.baseline].kind == "api"
+        else next(iter(api), scenario.baseline)
+    )
+    spend = options[payer].monthly_cost["p50"]
     first, last = spend[0], spend[-1]
     crossing = next((i + 1 for i, x in enumerate(spend) if x > 50_000), None)
     if first > 50_000:
@@ -201,7 +207,7 @@ def decision_questions(result) -> list[dict[str, str]]:
     questions.append(
         {
             "question": f"Is monthly spend consistently above $50k?{marginal}",
-            "answer": f"{answer} on {options[scenario.baseline].label}",
+            "answer": f"{answer} on {options[payer].label}",
             "verdict": verdict,
         }
     )
