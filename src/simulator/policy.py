@@ -97,9 +97,54 @@ def _quantiles(values: np.ndarray, levels: np.ndarray) -> list[float]:
     return [float(x) for x in np.quantile(values, levels) if x > 0]
 
 
-def search_trigger(scenario: Scenario, name: str, entropy: int, paths: int) -> TriggerSearch:
+# The option and batches being searched, set before worker processes fork.
+_SEARCH: tuple | None = None
+
+
+def _evaluate(trigger: float) -> tuple[float, float, float]:
+    """Mean and CVaR95 of the total cost, and the share of paths migrating, with
+    ``trigger`` on the batches being searched."""
+    assert _SEARCH is not None
+    option, batches = _SEARCH
+    totals, migrates = [], []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for batch in batches:
+            costs, begin = costs_for_trigger(option, batch, trigger)
+            totals.append(monthly_total(costs, batch.shape).sum(axis=0))
+            migrates.append(begin < batch.scenario.horizon_months)
+    total = np.concatenate(totals)
+    return float(total.mean()), _cvar95(total), float(np.concatenate(migrates).mean())
+
+
+def _evaluate_all(triggers: list[float], workers: int) -> list[tuple[float, float, float]]:
+    """:func:`_evaluate` for each trigger, on ``workers`` processes (the same numbers
+    whatever their count: each trigger is costed whole in one process)."""
+    if workers <= 1 or len(triggers) < 2:
+        return [_evaluate(t) for t in triggers]
+    import multiprocessing
+
+    from .engine import worker_initializer
+
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=worker_initializer)
+    try:
+        out = pool.map(_evaluate, triggers)
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
+    return out
+
+
+def search_trigger(
+    scenario: Scenario, name: str, entropy: int, paths: int, workers: int = 1
+) -> TriggerSearch:
     """Cost staged option ``name`` with candidate triggers on the first ``paths`` paths
-    of a run seeded with ``entropy`` (the same draws the run itself will use)."""
+    of a run seeded with ``entropy`` (the same draws the run itself will use), on
+    ``workers`` processes."""
+    global _SEARCH
     option = scenario.options[name]
     blocks = plan_blocks(paths)
     groups = [blocks[i : i + _BATCH_BLOCKS] for i in range(0, len(blocks), _BATCH_BLOCKS)]
@@ -115,29 +160,23 @@ def search_trigger(scenario: Scenario, name: str, entropy: int, paths: int) -> T
             ]
         )
 
-        def evaluate(trigger: float) -> tuple[float, float, float]:
-            totals, migrates = [], []
-            for batch in batches:
-                costs, begin = costs_for_trigger(option, batch, trigger)
-                totals.append(monthly_total(costs, batch.shape).sum(axis=0))
-                migrates.append(begin < scenario.horizon_months)
-            total = np.concatenate(totals)
-            return float(total.mean()), _cvar95(total), float(np.concatenate(migrates).mean())
-
         # Triggers at quantiles of the per-path highest one that migrates: each step
         # moves the same share of paths from staying to migrating.
         finite = highest[np.isfinite(highest)]
         levels = (np.arange(_GRID) + 0.5) / _GRID
         grid = sorted({0.0, math.inf, *_quantiles(finite, levels)})
-        results = {t: evaluate(t) for t in grid}
-        best = _argmin_trigger(tuple(results), tuple(r[0] for r in results.values()))
-        if 0 < best < math.inf:
-            i = grid.index(best)
-            between = (finite > grid[i - 1]) & (finite < grid[i + 1])
-            finer = _quantiles(finite[between], (np.arange(_REFINE) + 0.5) / _REFINE)
-            for t in finer:
-                if t not in results:
-                    results[t] = evaluate(t)
+        _SEARCH = (option, batches)
+        try:
+            results = dict(zip(grid, _evaluate_all(grid, workers), strict=True))
+            best = _argmin_trigger(tuple(results), tuple(r[0] for r in results.values()))
+            if 0 < best < math.inf:
+                i = grid.index(best)
+                between = (finite > grid[i - 1]) & (finite < grid[i + 1])
+                finer = _quantiles(finite[between], (np.arange(_REFINE) + 0.5) / _REFINE)
+                finer = [t for t in dict.fromkeys(finer) if t not in results]
+                results.update(zip(finer, _evaluate_all(finer, workers), strict=True))
+        finally:
+            _SEARCH = None
     triggers = tuple(sorted(results))
     return TriggerSearch(
         option=name,
@@ -150,9 +189,10 @@ def search_trigger(scenario: Scenario, name: str, entropy: int, paths: int) -> T
 
 
 def resolve_triggers(
-    scenario: Scenario, entropy: int, paths: int
+    scenario: Scenario, entropy: int, paths: int, workers: int = 1
 ) -> tuple[Scenario, dict[str, TriggerSearch]]:
-    """Fix every ``"optimize"`` trigger of ``scenario`` at the trigger its search finds.
+    """Fix every ``"optimize"`` trigger of ``scenario`` at the trigger its search finds
+    (searched on ``workers`` processes).
 
     Returns
     -------
@@ -165,7 +205,7 @@ def resolve_triggers(
     for name, option in scenario.options.items():
         if option.kind == "staged" and option.params.get("trigger_monthly_cost") == OPTIMIZE:
             pilot = min(option.params["optimize_paths"], paths)
-            search = search_trigger(scenario, name, entropy, pilot)
+            search = search_trigger(scenario, name, entropy, pilot, workers)
             searches[name] = search
             quantities[option.path("trigger_monthly_cost")] = Fixed(search.best)
     if not searches:
