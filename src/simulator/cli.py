@@ -24,6 +24,9 @@ __all__ = ["main", "simulate"]
 PRECISION_PATH_CAP = 10_000_000
 """Most paths a run to a precision adds unless --paths says otherwise."""
 
+DEFAULT_MAX_MINUTES = 60.0
+"""Runs estimated to take longer are refused unless --max-minutes allows them."""
+
 
 class Terminated(BaseException):
     """SIGTERM, raised in the main process so that a run unwinds like Ctrl-C."""
@@ -108,6 +111,13 @@ class _Command(click.Command):
     "break-even volume and rank the inputs that drive its savings (extra runs on the "
     "same seed: several seconds).",
 )
+@click.option(
+    "--max-minutes",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_MAX_MINUTES,
+    metavar="M",
+    help="Refuse a run estimated to take longer than M minutes (default 60; 0: no limit).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar and no notes on standard error.")
 @click.version_option(__version__, prog_name="simulate")
 def simulate(
@@ -123,6 +133,7 @@ def simulate(
     precision,
     no_path_data,
     stress,
+    max_minutes,
     quiet,
 ):
     """Simulate the hosting options of SCENARIO.toml and report the risk.
@@ -147,7 +158,20 @@ def simulate(
     loaded = load_scenario(scenario, overrides)
     if precision is not None and paths is None:
         paths = PRECISION_PATH_CAP
+    # The folder comes from the command line alone (never from the scenario's text).
     folder = out or Path("reports") / Path(scenario).stem
+    chunk_size = _plan(
+        loaded,
+        paths,
+        folder=None if no_report else folder,
+        path_data=not no_path_data,
+        workers=workers,
+        chunk_size=chunk_size,
+        precision=precision,
+        stress=stress,
+        max_minutes=max_minutes,
+        quiet=quiet,
+    )
     writer = None if no_report else ReportWriter(folder, path_data=not no_path_data)
     stderr = sys.stderr
     bar = None
@@ -207,6 +231,34 @@ def simulate(
         )
     else:
         click.echo(f"Simulated in {elapsed:.1f} s{extra}", err=True)
+
+
+def _plan(loaded, paths, *, folder, path_data, workers, chunk_size, precision, stress,
+          max_minutes, quiet) -> int | None:  # fmt: skip
+    """Check that the run fits this machine before anything starts (see
+    :func:`simulator.sizing.plan`), announce a long run's estimate on a terminal, and
+    return the chunk size to run with (a smaller one than the default when that one
+    would not fit)."""
+    from .engine import DEFAULT_CHUNK_SIZE
+    from .sizing import NOTE_S, plan
+
+    sized = plan(
+        loaded,
+        paths,
+        workers=workers,
+        chunk_size=chunk_size,
+        report_folder=folder,
+        path_data=path_data,
+        stress=stress,
+        max_seconds=max_minutes * 60 if max_minutes else None,
+        precision=precision,
+    )
+    if not quiet and sized.seconds > NOTE_S and sys.stderr.isatty():
+        up_to = "up to " if precision is not None else ""
+        click.echo(f"Estimate: {up_to}{sized.describe()} for {sized.paths:,} paths", err=True)
+    if chunk_size is None and sized.chunk_size < min(DEFAULT_CHUNK_SIZE, sized.paths):
+        return sized.chunk_size
+    return chunk_size
 
 
 def _stress_text(result) -> str:
