@@ -34,6 +34,7 @@ OPTION_OF_KIND = {
     "self_hosted": "self_hosted",
     "cloud_managed": "cloud_managed",
     "hybrid": "hybrid",
+    "on_prem": "on_prem",
     "staged": "staged",
 }
 
@@ -139,6 +140,41 @@ def _document(uncertain: bool) -> dict:
                     {"option": "self_hosted", "share": 0.7},
                     {"option": "api", "share": 0.3},
                 ],
+            },
+            "on_prem": {
+                # Amortized: the cash view credits the residual value in the final month
+                # (a negative cost, smaller at lower volume), see tests/test_on_prem.py.
+                "kind": "on_prem",
+                "accounting": "amortized",
+                "gpus_per_replica": 2,
+                "replica_tokens_per_s": q(
+                    2500, {"dist": "triangular", "low": 1500, "mode": 2500, "high": 4000}
+                ),
+                "min_replicas": 1,
+                "spare_replicas": 1,
+                "gpu_purchase_usd": q(30_000, {"dist": "uniform", "low": 25_000, "high": 35_000}),
+                "annual_gpu_price_change": q(-0.15, {"dist": "uniform", "low": -0.3, "high": 0.0}),
+                "install_usd_per_gpu": 1_000,
+                "maintenance_fraction_per_year": 0.05,
+                "power_kw_per_gpu": 0.7,
+                "pue": 1.3,
+                "electricity_usd_per_kwh": q(0.12, {"dist": "uniform", "low": 0.08, "high": 0.2}),
+                "facility_monthly_usd": 2_000,
+                "engineers": 2,
+                "engineer_annual_cost": q(
+                    250_000, {"dist": "uniform", "low": 200_000, "high": 300_000}
+                ),
+                "annual_attrition": q(0.3, {"dist": "uniform", "low": 0.1, "high": 0.5}),
+                "vacancy_months": 2.0,
+                "vacancy_uptime_drop": 0.01,
+                "setup_months": q(3.0, {"dist": "uniform", "low": 1.0, "high": 5.0}),
+                "setup_gpus": 4,
+                "upgrade_interval_months": 4.0,
+                "upgrade_effort_engineer_months": 1.0,
+                "upgrade_overlap_days": 3.0,
+                "uptime": 0.99,
+                "fallback": "api",
+                "escalation_rate": 0.05,
             },
             "staged": {
                 # The API bill starts near $15k a month; most paths pass $20k mid-horizon.
@@ -275,6 +311,12 @@ PRICES = {
         "options.api.output_price_per_mtok",
         "options.self_hosted.gpu_hourly_usd",
         "options.self_hosted.engineer_annual_cost",
+    ],
+    "on_prem": [
+        "options.on_prem.gpu_purchase_usd",
+        "options.on_prem.electricity_usd_per_kwh",
+        "options.on_prem.engineer_annual_cost",
+        "options.api.input_price_per_mtok",  # its fallback's price
     ],
     # Not the start option's prices: a dearer API makes the policy migrate sooner.
     "staged": [

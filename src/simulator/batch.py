@@ -107,8 +107,19 @@ class Batch:
         )
 
     def monthly_uniforms(self, name: str) -> np.ndarray:
-        """Uniforms of stream ``name``, one per path and month, ``(months, paths)``."""
-        return np.ascontiguousarray(self.streams.uniform(name, (self.scenario.horizon_months,)).T)
+        """Uniforms of stream ``name``, one per path and month, ``(months, paths)``.
+
+        Drawn once per batch (a staged policy costs its options more than once) and
+        read-only, since every caller gets the same array.
+        """
+
+        def draw() -> np.ndarray:
+            months = (self.scenario.horizon_months,)
+            uniforms = self.streams.uniform(name, months, paths_last=True)
+            uniforms.flags.writeable = False
+            return uniforms
+
+        return self.cached(f"uniforms:{name}", draw)
 
 
 def make_batch(
@@ -135,8 +146,11 @@ def make_batch(
     volatility = scenario.quantities["workload.growth_volatility"]
     shocks = None
     if not (volatility.is_fixed and volatility.support()[0] == 0):
-        # Drawn per path (paths, months), as the seeding contract lays the stream out.
-        shocks = streams.normal("workload.growth_shocks", (scenario.horizon_months,)).T
+        # Drawn per path (paths, months), as the seeding contract lays the stream out,
+        # and laid out (months, paths) for the month-by-month recurrence.
+        shocks = streams.normal(
+            "workload.growth_shocks", (scenario.horizon_months,), paths_last=True
+        )
     values.volume = realized_volume(
         values.value("workload.requests_per_month"),
         values.value("workload.monthly_growth"),

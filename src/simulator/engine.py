@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -174,26 +175,42 @@ def _cost_batch(
     return record
 
 
-# Set in the parent before worker processes fork, so a task carries only its blocks.
-_JOB: tuple[Scenario, int, bool | tuple[str, ...], tuple[float, float]] | None = None
+# Set in the parent before worker processes fork, so a task carries only its blocks:
+# the scenario, the entropy, what to keep, the scales, and the barrier of the flush.
+_JOB: tuple[Scenario, int, bool | tuple[str, ...], tuple[float, float], Any] | None = None
 
-# One task per worker: shipping a task's tally (its histograms) back costs more than
-# finer tasks gain in balance (measured on the benchmark model).
-_TASKS_PER_WORKER = 1
+# In a worker: the tally every batch it costs is counted into, sent back once at the
+# end. Shipping a tally (its histograms) costs far more than a batch's per-path arrays
+# do, so each batch is a task of its own (which balances the load between workers and
+# bounds the paths in flight) while the tallies travel once per worker.
+_LOCAL: Tally | None = None
 
 # Blocks in the first round of a run to a precision, and at least in each later one.
 _ROUND_BLOCKS = 16
 
 
-def _task(groups: list[list[Block]]) -> tuple[Tally, list[tuple[list[Block], dict]]]:
-    """Cost several batches in a worker and fold them into one tally."""
+def _task(group: list[Block]) -> dict[str, np.ndarray]:
+    """Cost one batch in a worker, counting it into the worker's own tally; return its
+    kept per-path arrays."""
+    global _LOCAL
     assert _JOB is not None
-    scenario, entropy, keep, scales = _JOB
-    tally = _new_tally(scenario)
-    records = [
-        (group, _cost_batch(scenario, entropy, group, keep, tally, scales)) for group in groups
-    ]
-    return tally, records
+    scenario, entropy, keep, scales, _ = _JOB
+    if _LOCAL is None:
+        _LOCAL = _new_tally(scenario)
+    return _cost_batch(scenario, entropy, group, keep, _LOCAL, scales)
+
+
+def _flush(_: int) -> Tally | None:
+    """Hand back the worker's tally (``None`` if it costed nothing) and start afresh.
+
+    Every worker takes exactly one of these tasks: each waits at the barrier until all
+    of them hold one.
+    """
+    global _LOCAL
+    assert _JOB is not None
+    _JOB[4].wait()
+    tally, _LOCAL = _LOCAL, None
+    return tally
 
 
 def _run_batches(
@@ -205,27 +222,29 @@ def _run_batches(
     tally: Tally,
     scales: tuple[float, float] = (1.0, 1.0),
 ) -> Iterator[tuple[Tally, list[tuple[list[Block], dict]]]]:
-    """Yield (tally, [(batch, kept paths)]) for consecutive runs of batches; in a
-    single process the batches are counted straight into ``tally``."""
+    """Yield (tally, [(batch, kept paths)]): each batch in path order, with ``tally``
+    itself when it is already counted in it, then each worker's tally with no batches.
+    In a single process the batches are counted straight into ``tally``."""
     if workers <= 1 or len(groups) < 2:
         for group in groups:
             yield tally, [(group, _cost_batch(scenario, entropy, group, keep, tally, scales))]
         return
     import multiprocessing  # only for parallel runs: it costs a noticeable import
 
-    # Per-path arrays travel with their task: when they are wanted, one task per batch
-    # keeps what is in flight, and so memory, bounded.
-    count = len(groups) if keep else min(len(groups), workers * _TASKS_PER_WORKER)
-    bounds = np.linspace(0, len(groups), count + 1).astype(int)
-    tasks = [groups[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    workers = min(workers, len(groups))
     # Sample one path first, so that lazy imports and tabulated inverse CDFs are made
     # once here and inherited by the forked workers instead of made in each.
     sample_inputs(scenario, Streams(entropy, [(0, 1)]))
+    context = multiprocessing.get_context("fork")
     global _JOB
-    _JOB = (scenario, entropy, keep, scales)
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=worker_initializer)
+    _JOB = (scenario, entropy, keep, scales, context.Barrier(workers))
+    pool = context.Pool(workers, initializer=worker_initializer)
     try:
-        yield from pool.imap(_task, tasks)
+        for group, record in zip(groups, pool.imap(_task, groups), strict=True):
+            yield tally, [(group, record)]
+        for part in pool.imap_unordered(_flush, range(workers)):
+            if part is not None:
+                yield part, []
     except BaseException:
         # Interrupted, failed, or abandoned by the caller: stop the workers now rather
         # than let them finish tasks nobody will read.
@@ -324,7 +343,7 @@ def simulate(
     entropy = np.random.SeedSequence().entropy if seed is None else seed
 
     started = time.perf_counter()
-    scenario, policies = resolve_triggers(scenario, entropy, paths)
+    scenario, policies = resolve_triggers(scenario, entropy, paths, workers)
     tally = _new_tally(scenario)
     kept: list[dict[str, np.ndarray]] = []
     per_batch = max(1, math.ceil(chunk_size / BLOCK_SIZE))

@@ -72,10 +72,24 @@ class Streams:
         seq = np.random.SeedSequence(self.entropy, spawn_key=(index, _stream_key(name)))
         return np.random.Generator(np.random.PCG64(seq))
 
-    def uniform(self, name: str, shape: tuple[int, ...] = ()) -> np.ndarray:
-        """Uniforms in (0, 1) of shape ``(paths, *shape)`` from stream ``name``."""
-        parts = [self._generator(i, name).random((n, *shape)) for i, n in self.blocks]
-        return np.minimum(np.concatenate(parts) + _HALF_ULP, _BELOW_ONE)
+    def uniform(
+        self, name: str, shape: tuple[int, ...] = (), *, paths_last: bool = False
+    ) -> np.ndarray:
+        """Uniforms in (0, 1) of shape ``(paths, *shape)`` from stream ``name``.
+
+        With ``paths_last`` the same numbers come laid out ``(*shape, paths)`` (one
+        contiguous row per month, say), transposed block by block as they are drawn.
+        """
+        out = np.empty((*shape, self.size) if paths_last else (self.size, *shape))
+        start = 0
+        for index, n in self.blocks:
+            drawn = self._generator(index, name).random((n, *shape))
+            if paths_last:
+                np.add(drawn.T, _HALF_ULP, out=out[..., start : start + n])
+            else:
+                np.add(drawn, _HALF_ULP, out=out[start : start + n])
+            start += n
+        return np.minimum(out, _BELOW_ONE, out=out)
 
     def design(self, name: str, method: str, dimensions: int) -> np.ndarray:
         """Uniforms of shape ``(paths, dimensions)`` from a space-filling design, one
@@ -95,10 +109,21 @@ class Streams:
                 parts.append(engine.random(n))
         return np.clip(np.concatenate(parts), _HALF_ULP, _BELOW_ONE)
 
-    def normal(self, name: str, shape: tuple[int, ...] = ()) -> np.ndarray:
-        """Standard normals of shape ``(paths, *shape)`` from stream ``name``."""
-        parts = [self._generator(i, name).standard_normal((n, *shape)) for i, n in self.blocks]
-        return np.concatenate(parts)
+    def normal(
+        self, name: str, shape: tuple[int, ...] = (), *, paths_last: bool = False
+    ) -> np.ndarray:
+        """Standard normals of shape ``(paths, *shape)`` from stream ``name``, or laid
+        out ``(*shape, paths)`` with ``paths_last`` (see :meth:`uniform`)."""
+        out = np.empty((*shape, self.size) if paths_last else (self.size, *shape))
+        start = 0
+        for index, n in self.blocks:
+            drawn = self._generator(index, name).standard_normal((n, *shape))
+            if paths_last:
+                out[..., start : start + n] = drawn.T
+            else:
+                out[start : start + n] = drawn
+            start += n
+        return out
 
 
 def copula_matrix(correlations: Sequence[Correlation]) -> tuple[tuple[str, ...], np.ndarray]:

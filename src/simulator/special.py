@@ -47,7 +47,8 @@ _F = (1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.4875361290850
 def _poly(coefficients, x):
     result = np.full_like(x, coefficients[-1])
     for c in coefficients[-2::-1]:
-        result = result * x + c
+        result *= x
+        result += c
     return result
 
 
@@ -56,7 +57,9 @@ def ndtri(u) -> np.ndarray:
     u = np.asarray(u, dtype=float)
     q = u - 0.5
     r = 0.180625 - q * q
-    x = q * _poly(_A, r) / _poly(_B, r)
+    x = _poly(_A, r)
+    x *= q
+    x /= _poly(_B, r)
     tail = np.abs(q) > 0.425
     if tail.any():
         qt = q[tail]
@@ -65,7 +68,7 @@ def ndtri(u) -> np.ndarray:
         rn, rf = rt - 1.6, rt - 5.0
         xt = np.where(near, _poly(_C, rn) / _poly(_D, rn), _poly(_E, rf) / _poly(_F, rf))
         x[tail] = np.where(qt < 0, -xt, xt)
-    return x
+    return x[()]
 
 
 def norm_cdf(x: float) -> float:
@@ -101,21 +104,38 @@ class HermiteInverse:
         self.slope = slope * self.step
 
     def __call__(self, u) -> np.ndarray:
+        # (2 t^3 - 3 t^2 + 1) x0 + (t^3 - 2 t^2 + t) m0 + (-2 t^3 + 3 t^2) x1 + (t^3 - t^2) m1,
+        # worked out in place, each operation in the order the formula gives.
         u = np.asarray(u, dtype=float)
-        s = np.log(u) - np.log1p(-u)
-        position = np.clip((s - self.s0) / self.step, 0.0, len(self.x) - 1.000001)
-        i = position.astype(np.intp)
-        t = position - i
+        shape = u.shape
+        u = u.reshape(-1)
+        s = np.log(u)
+        s -= np.log1p(-u)
+        s -= self.s0
+        s /= self.step
+        t = np.clip(s, 0.0, len(self.x) - 1.000001, out=s)
+        i = t.astype(np.intp)
+        t -= i
         t2 = t * t
         t3 = t2 * t
-        x0, x1 = self.x[i], self.x[i + 1]
-        m0, m1 = self.slope[i], self.slope[i + 1]
-        return (
-            (2 * t3 - 3 * t2 + 1) * x0
-            + (t3 - 2 * t2 + t) * m0
-            + (-2 * t3 + 3 * t2) * x1
-            + (t3 - t2) * m1
-        )
+        three_t2 = 3 * t2
+        out = 2 * t3
+        out -= three_t2
+        out += 1
+        out *= self.x[i]
+        term = np.subtract(t3, 2 * t2)
+        term += t
+        term *= self.slope[i]
+        out += term
+        i += 1
+        np.multiply(-2, t3, out=term)
+        term += three_t2
+        term *= self.x[i]
+        out += term
+        t3 -= t2
+        t3 *= self.slope[i]
+        out += t3
+        return out.reshape(shape)[()]
 
 
 # Uniforms never go below 2**-54 nor above 1 - 2**-53 (see sampling.py).
@@ -152,6 +172,24 @@ def beta_inverse(alpha: float, beta: float) -> HermiteInverse:
     return HermiteInverse(s, x, slope)
 
 
+def _beyond_zero(u: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Where ``u > exp(-rate)`` (a Poisson count is not zero), for ``(rows, columns)``
+    arrays: ``exp`` is worked out only where a row's rate differs from the row before,
+    as a monthly rate mostly stays the same month after month and ``exp`` costs far
+    more than comparing."""
+    above = np.empty(u.shape, dtype=bool)
+    mass = np.empty(0)
+    for row in range(u.shape[0]):
+        changed = np.flatnonzero(rate[row] != rate[row - 1]) if row else np.arange(u.shape[1])
+        if 2 * changed.size > u.shape[1]:
+            mass = np.exp(-rate[row])
+        elif changed.size:
+            mass = mass.copy()
+            mass[changed] = np.exp(-rate[row, changed])
+        np.greater(u[row], mass, out=above[row])
+    return above
+
+
 def poisson_counts(uniforms: np.ndarray, rate) -> np.ndarray:
     """Poisson inverse CDF by summing the probability mass term by term.
 
@@ -159,22 +197,24 @@ def poisson_counts(uniforms: np.ndarray, rate) -> np.ndarray:
     events, and equal to it (see the tests). After each term only the elements whose
     uniform lies above the cumulative sum so far are carried on.
     """
-    u = np.ascontiguousarray(uniforms).ravel()
-    lam = np.broadcast_to(rate, uniforms.shape).ravel()
+    shape = np.shape(uniforms)
+    u = np.ascontiguousarray(uniforms)
+    lam = np.broadcast_to(rate, shape)
+    live = np.flatnonzero(_beyond_zero(u, lam) if u.ndim == 2 else u > np.exp(-lam))
+    u, lam = u.reshape(-1)[live], lam.reshape(-1)[live]
     mass = np.exp(-lam)
-    counts = np.zeros(u.size)
-    live = np.flatnonzero(u > mass)
-    u, lam, mass = u[live], lam[live], mass[live]
+    counts = np.zeros(shape).reshape(-1)
     cumulative = mass
     k = 0
     while live.size:
         k += 1
         mass = mass * lam / k
         grown = cumulative + mass
-        counts[live] += 1
         # The cumulative sum can stall just below 1 in floating point; an element stops
-        # there, whatever else is in the batch.
+        # there, whatever else is in the batch. Each element's count is the term at
+        # which it stops.
         going = (u > grown) & (grown > cumulative)
+        counts[live[~going]] = k
         live, u, lam, mass, cumulative = (
             live[going],
             u[going],
@@ -182,7 +222,7 @@ def poisson_counts(uniforms: np.ndarray, rate) -> np.ndarray:
             mass[going],
             grown[going],
         )
-    return counts.reshape(uniforms.shape)
+    return counts.reshape(shape)
 
 
 def binomial_counts(uniforms: np.ndarray, trials, probability, none=None) -> np.ndarray:

@@ -196,6 +196,33 @@ class Tally:
             self._histogram(key).add(values)
         return outcome
 
+    def __getstate__(self) -> dict:
+        """The pickled form: the per-block sums as one array per key, a row per block,
+        rather than many thousands of small arrays, which pickle many times slower."""
+        state = self.__dict__.copy()
+        groups: dict[tuple, list[int]] = {}
+        for index, sums in self.blocks.items():
+            layout = tuple((key, value.shape, value.dtype.str) for key, value in sums.items())
+            groups.setdefault(layout, []).append(index)
+        state["blocks"] = [
+            (
+                [key for key, _, _ in layout],
+                indices,
+                [np.stack([self.blocks[i][key] for i in indices]) for key, _, _ in layout],
+            )
+            for layout, indices in groups.items()
+        ]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        """Rebuild from :meth:`__getstate__`."""
+        blocks: dict[int, dict[str, np.ndarray]] = {}
+        for keys, indices, stacked in state["blocks"]:
+            columns = list(zip(keys, stacked, strict=True))
+            for row, index in enumerate(indices):
+                blocks[index] = {key: values[row] for key, values in columns}
+        self.__dict__.update(state, blocks=blocks)
+
     def _histogram(self, key: str) -> Histogram:
         return self.histograms.setdefault(key, Histogram())
 

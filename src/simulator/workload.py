@@ -52,7 +52,9 @@ def realized_volume(
     if shocks is None:
         steps = np.broadcast_to(growth, (months - 1, paths))
     else:
-        steps = np.exp(np.asarray(growth_volatility) * shocks[1:]) * growth
+        steps = np.multiply(growth_volatility, shocks[1:])
+        np.exp(steps, out=steps)
+        steps *= growth
     # One multiplication per month: V_t = V_{t-1} * step_t.
     for t in range(1, months):
         np.multiply(volume[t - 1], steps[t - 1], out=volume[t])

@@ -8,14 +8,22 @@ registered in :data:`MODELS`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 
 import numpy as np
 
 from ..batch import Batch
 from ..scenario import Option
-from . import api, hybrid, self_hosted
+from . import api, hybrid, on_prem, self_hosted, staged
 
-__all__ = ["MODELS", "CostModel", "option_costs", "monthly_total", "per_path_total"]
+__all__ = [
+    "MODELS",
+    "CostModel",
+    "option_costs",
+    "monthly_total",
+    "notes_discarded",
+    "per_path_total",
+]
 
 CostModel = Callable[[Option, Batch, np.ndarray], dict[str, np.ndarray]]
 
@@ -24,6 +32,8 @@ MODELS: dict[str, CostModel] = {
     "self_hosted": self_hosted.monthly_costs,
     "cloud_managed": self_hosted.monthly_costs,
     "hybrid": hybrid.monthly_costs,
+    "on_prem": on_prem.monthly_costs,
+    "staged": staged.monthly_costs,
 }
 
 
@@ -32,6 +42,10 @@ def option_costs(
 ) -> dict[str, np.ndarray]:
     """Monthly cost components of option ``name`` for ``volume`` (default: the batch's).
 
+    On the batch's own volume the costs are worked out once per batch (a staged policy
+    reads its stages' costs again) and the option's notes are kept; on any other
+    volume (a hybrid route's share) they are computed afresh and leave no notes.
+
     Returns
     -------
     dict
@@ -39,8 +53,26 @@ def option_costs(
         broadcasts to ``(months, paths)``.
     """
     option = batch.scenario.options[name]
-    volume = batch.volume if volume is None else volume
-    return MODELS[option.kind](option, batch, volume)
+    model = MODELS[option.kind]
+    if volume is None:
+        return batch.cached(f"costs:{name}", lambda: model(option, batch, batch.volume))
+    with notes_discarded(batch, name):
+        return model(option, batch, volume)
+
+
+@contextmanager
+def notes_discarded(batch: Batch, name: str):
+    """Leave the notes of option ``name`` as they were before the block ran (for
+    costing it on another volume or another start than its own)."""
+    before = batch.notes.get(name)
+    before = None if before is None else dict(before)  # notes are added in place
+    try:
+        yield
+    finally:
+        if before is None:
+            batch.notes.pop(name, None)
+        else:
+            batch.notes[name] = before
 
 
 def monthly_total(parts: dict[str, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
