@@ -104,6 +104,8 @@ def run(
     from .stress import collecting
 
     # The run's first paths feed the value of information (and the sensitivity).
+    # Past the sample's paths, per-path arrays are only wanted by a caller's own sink.
+    own_sink = path_sink is not None or keep_paths
     sample, path_sink, path_fields = collecting(scenario, paths, path_sink, path_fields)
     outcome = simulate(
         scenario,
@@ -116,6 +118,7 @@ def run(
         path_sink=path_sink,
         path_fields=path_fields,
         progress=progress,
+        path_limit=None if own_sink else sample.limit,
     )
     result = summarize(outcome)
     result.extra.update(summary_keys(result, sample.inputs, sample.totals))

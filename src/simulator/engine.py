@@ -143,10 +143,14 @@ def _cost_batch(
     keep: bool | tuple[str, ...],
     tally: Tally,
     scales: tuple[float, float] = (1.0, 1.0),
+    limit: int | None = None,
 ) -> dict[str, np.ndarray]:
     """Sample and cost one batch of blocks, count it into ``tally``, and return its
     per-path arrays if ``keep`` (all of them, or those whose names start with one of
-    the prefixes ``keep`` lists). ``scales`` are the volume and growth multipliers."""
+    the prefixes ``keep`` lists) and the batch starts before path ``limit`` (if any).
+    ``scales`` are the volume and growth multipliers."""
+    if limit is not None and blocks[0][0] * BLOCK_SIZE >= limit:
+        keep = False
     streams = Streams(entropy, blocks)
     # Extreme inputs may overflow; the totals are checked once the run is complete.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -177,7 +181,7 @@ def _cost_batch(
 
 # Set in the parent before worker processes fork, so a task carries only its blocks:
 # the scenario, the entropy, what to keep, the scales, and the barrier of the flush.
-_JOB: tuple[Scenario, int, bool | tuple[str, ...], tuple[float, float], Any] | None = None
+_JOB: tuple[Scenario, int, bool | tuple[str, ...], tuple[float, float], Any, Any] | None = None
 
 # In a worker: the tally every batch it costs is counted into, sent back once at the
 # end. Shipping a tally (its histograms) costs far more than a batch's per-path arrays
@@ -194,10 +198,10 @@ def _task(group: list[Block]) -> dict[str, np.ndarray]:
     kept per-path arrays."""
     global _LOCAL
     assert _JOB is not None
-    scenario, entropy, keep, scales, _ = _JOB
+    scenario, entropy, keep, scales, _, limit = _JOB
     if _LOCAL is None:
         _LOCAL = _new_tally(scenario)
-    return _cost_batch(scenario, entropy, group, keep, _LOCAL, scales)
+    return _cost_batch(scenario, entropy, group, keep, _LOCAL, scales, limit)
 
 
 def _flush(_: int) -> Tally | None:
@@ -221,13 +225,15 @@ def _run_batches(
     workers: int,
     tally: Tally,
     scales: tuple[float, float] = (1.0, 1.0),
+    limit: int | None = None,
 ) -> Iterator[tuple[Tally, list[tuple[list[Block], dict]]]]:
     """Yield (tally, [(batch, kept paths)]): each batch in path order, with ``tally``
     itself when it is already counted in it, then each worker's tally with no batches.
     In a single process the batches are counted straight into ``tally``."""
     if workers <= 1 or len(groups) < 2:
         for group in groups:
-            yield tally, [(group, _cost_batch(scenario, entropy, group, keep, tally, scales))]
+            record = _cost_batch(scenario, entropy, group, keep, tally, scales, limit)
+            yield tally, [(group, record)]
         return
     import multiprocessing  # only for parallel runs: it costs a noticeable import
 
@@ -237,7 +243,7 @@ def _run_batches(
     sample_inputs(scenario, Streams(entropy, [(0, 1)]))
     context = multiprocessing.get_context("fork")
     global _JOB
-    _JOB = (scenario, entropy, keep, scales, context.Barrier(workers))
+    _JOB = (scenario, entropy, keep, scales, context.Barrier(workers), limit)
     pool = context.Pool(workers, initializer=worker_initializer)
     try:
         for group, record in zip(groups, pool.imap(_task, groups), strict=True):
@@ -279,6 +285,7 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     volume_scale: float = 1.0,
     growth_scale: float = 1.0,
+    path_limit: int | None = None,
 ) -> PathResults:
     """Sample and cost every path of ``scenario``.
 
@@ -317,6 +324,10 @@ def simulate(
         (``monthly_growth * growth_realization``). At 1 (the default) the run is exactly
         the scenario's; any other value changes nothing else, so runs that differ only
         in these share every random number (common random numbers).
+    path_limit
+        Send per-path arrays to ``path_sink`` only for batches that start before this
+        path (the sink then gets empty arrays for the others): for a sink that keeps
+        only the run's first paths.
 
     Returns
     -------
@@ -354,7 +365,7 @@ def simulate(
             wanted: bool | tuple[str, ...] = True
         else:
             wanted = tuple(path_fields) if path_sink is not None else False
-        runs = _run_batches(scenario, entropy, groups, wanted, workers, tally, scales)
+        runs = _run_batches(scenario, entropy, groups, wanted, workers, tally, scales, path_limit)
         for part, batches in runs:
             if part is not tally:
                 tally.merge(part)

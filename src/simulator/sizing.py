@@ -30,8 +30,9 @@ trigger search, the size of the sums kept per block, of a ``paths.csv`` row and 
 kept arrays. The horizon, the histograms and the processes are modelled with
 constants measured on two cores (:data:`HISTOGRAM_S_PER_CELL` and the others), with
 a margin on memory, which must not be underestimated. Runs of at most
-:data:`QUICK_PATHS` paths whose memory is clearly no concern skip the pilot and use
-high figures by option kind (:data:`BYTES_PER_PATH_MONTH`).
+:data:`QUICK_PATHS` paths, or that those figures put under :data:`QUICK_SECONDS`, whose
+memory is clearly no concern skip the pilot and use high figures by option kind
+(:data:`BYTES_PER_PATH_MONTH`).
 """
 
 from __future__ import annotations
@@ -143,6 +144,10 @@ REPORT_FILES_BYTES = 20 * 2**20
 
 NOTE_S = 30.0
 """Runs estimated to take longer than this are announced with their estimate."""
+
+QUICK_SECONDS = 60.0
+"""Nor do runs that the high figures put under this many seconds: the pilot would
+only tell them they are fine, at up to half a second of every run's time."""
 
 QUICK_PATHS = 65_536
 """Runs of at most this many paths go without a pilot when an estimate with assumed
@@ -947,7 +952,8 @@ def plan(
     guess = estimate(scenario, paths, chunk_size=chunk_size, _pilot_result=pilot, **options)
     free = free_disk(report_folder) if report and path_data else None
     quick = (
-        paths <= QUICK_PATHS
+        (paths <= QUICK_PATHS or guess.seconds <= QUICK_SECONDS)
+        and (max_seconds is None or guess.seconds <= max_seconds / 4)
         and (computer.memory is None or guess.memory < computer.memory / 4)
         and (free is None or guess.disk < free / 4)
     )

@@ -31,10 +31,9 @@ import dataclasses
 import math
 import time
 from collections.abc import Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -44,6 +43,9 @@ from .errors import ScenarioError
 from .requirements import relies_on
 from .scenario import Scenario
 from .sensitivity import VARIANCE_BINS, PathSample, sensitivity
+
+if TYPE_CHECKING:  # concurrent.futures is imported when a stress test runs
+    from concurrent.futures import Future
 
 __all__ = [
     "REASONS",
@@ -235,6 +237,8 @@ class Evaluator:
     def submit(self, task: Task) -> Future:
         """Start running ``task`` (at once, if it has been run before or there is a
         single worker): a future of its point, which is remembered when done."""
+        from concurrent.futures import Future
+
         v, g, options = task
         task = (float(v), float(g), options)
         if task in self.points:
@@ -501,6 +505,8 @@ def breakeven_volumes(
     def step(bracket: _Bracket) -> Future:
         task = (math.exp(bracket.propose()), 1.0, costed_with(scenario, bracket.name))
         return evaluator.submit(task)
+
+    from concurrent.futures import FIRST_COMPLETED, wait
 
     pending = {step(b): b for b in brackets if not b.done}
     while pending:

@@ -243,7 +243,7 @@ def staffing(option: Option, batch: Batch, start=None) -> Staffing:
     -------
     Staffing
     """
-    team = _team(option, batch)
+    team = batch.cached(f"team:{option.name}", lambda: _team(option, batch))
     if start is None:
         return team
     return _delay_team(team, _Timeline.of(batch, start))
@@ -589,7 +589,11 @@ def monthly_costs(
     )
     life = lifecycle(option, batch, start)
     in_setup, serving = life.in_setup, life.serving
-    team = _delay_team(_team(option, batch), life.timeline)
+    # The same team on every start: worked out once per batch (the staged policy and
+    # its trigger search cost the option again).
+    team = _delay_team(
+        batch.cached(f"team:{option.name}", lambda: _team(option, batch)), life.timeline
+    )
     upgrades, upgrade_effort = upgrade_costs(option, batch, serving)
 
     # GPU-hours: serving replicas (all month, or the part after setup), setup GPUs,
