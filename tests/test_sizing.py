@@ -350,12 +350,6 @@ output_price_per_mtok = 4.0
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine._run_batches feeds every batch to Pool.imap at once: with a path_sink "
-    "slower than the workers (paths.csv is), finished batches pile up in the main process, "
-    "so memory grows with paths; the in-flight batches should be bounded",
-)
 def test_batches_waiting_for_a_slow_sink_are_bounded(monkeypatch):
     import multiprocessing
 

@@ -13,6 +13,7 @@ import math
 import os
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,6 +190,9 @@ _JOB: tuple[Scenario, int, bool | tuple[str, ...], tuple[float, float], Any, Any
 # bounds the paths in flight) while the tallies travel once per worker.
 _LOCAL: Tally | None = None
 
+# Batches submitted to each worker ahead of the one being consumed.
+_IN_FLIGHT_PER_WORKER = 2
+
 # Blocks in the first round of a run to a precision, and at least in each later one.
 _ROUND_BLOCKS = 16
 
@@ -246,7 +250,14 @@ def _run_batches(
     _JOB = (scenario, entropy, keep, scales, context.Barrier(workers), limit)
     pool = context.Pool(workers, initializer=worker_initializer)
     try:
-        for group, record in zip(groups, pool.imap(_task, groups), strict=True):
+        # A few batches per worker in flight, submitted as results are taken: a slow
+        # consumer (paths.csv) must not let finished batches pile up in memory.
+        ahead = _IN_FLIGHT_PER_WORKER * workers
+        pending = deque(pool.apply_async(_task, (g,)) for g in groups[:ahead])
+        for i, group in enumerate(groups):
+            record = pending.popleft().get()
+            if i + ahead < len(groups):
+                pending.append(pool.apply_async(_task, (groups[i + ahead],)))
             yield tally, [(group, record)]
         for part in pool.imap_unordered(_flush, range(workers)):
             if part is not None:
