@@ -100,6 +100,9 @@ def costs_for_trigger(
     parts, start_monthly = start_costs(option, batch)
     begin = migration_start(start_monthly, trigger, option.params["trigger_months"])
     then = scenario.options[option.params["then"]]
+    if not (begin < scenario.horizon_months).any():
+        # No path of the batch migrates: the start option's costs, and nothing of then's.
+        return {f"{option.params['start']}.{k}": v for k, v in parts.items()}, begin
     serving = serving_share(then, batch, begin)
     costs = {f"{option.params['start']}.{k}": v * (1.0 - serving) for k, v in parts.items()}
     with notes_discarded(batch, then.name):
