@@ -353,8 +353,10 @@ def section_logistics() -> str:
     table_ = table(headers, rows)
     return f"""## 5. The full scenario: scenarios/logistics.toml at 1,000,000 paths
 
-`simulate scenarios/logistics.toml --paths 1000000 --no-report --json` (five options,
-36 months), 3 whole-process runs each, interleaved.
+`simulate scenarios/logistics.toml --paths 1000000 --no-report --json` (36 months; five
+options with people, upgrades and fallbacks, plus a staged policy whose trigger is
+searched on the first 20,000 paths before the run, and the value of information computed
+on the first 200,000), 3 whole-process runs each, interleaved.
 
 {table_}
 
