@@ -520,7 +520,8 @@ def policy_sentence(result: SimulationResult, name: str) -> str:
     if trigger is None:
         text = (
             f"{option.label}: {found} never — staying on {start} is cheaper in expectation "
-            f"than moving to {then} at any monthly spend tried."
+            f"than moving to {then} at any monthly spend tried, so migration starts within "
+            f"the horizon on {paths_share(policy['p_migrates'])}."
         )
     elif policy["p_migrates"] >= 1 and policy["migration_month_p50"] == 1:
         text = (
