@@ -16,6 +16,7 @@ import numpy as np
 from .engine import PathResults
 from .histogram import Histogram
 from .requirements import exclusions
+from .tally import cvar
 
 __all__ = [
     "Distribution",
@@ -48,12 +49,6 @@ class Distribution:
     def to_dict(self) -> dict[str, float]:
         """The JSON form."""
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
-
-
-def cvar(values: np.ndarray, level: float = 0.95) -> float:
-    """Mean of the costliest ``1 - level`` share of ``values`` (at least one value)."""
-    k = max(1, math.ceil((1 - level) * len(values) - 1e-9))
-    return float(np.mean(np.partition(values, len(values) - k)[-k:]))
 
 
 def describe_costs(histogram: Histogram, moments: np.ndarray) -> Distribution:

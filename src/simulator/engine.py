@@ -15,6 +15,7 @@ import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,7 @@ __all__ = [
     "discount_factors",
     "simulate",
     "worker_initializer",
+    "worker_pool",
     "year_ends",
 ]
 
@@ -245,33 +247,50 @@ def _run_batches(
     # Sample one path first, so that lazy imports and tabulated inverse CDFs are made
     # once here and inherited by the forked workers instead of made in each.
     sample_inputs(scenario, Streams(entropy, [(0, 1)]))
-    context = multiprocessing.get_context("fork")
     global _JOB
-    _JOB = (scenario, entropy, keep, scales, context.Barrier(workers), limit)
-    pool = context.Pool(workers, initializer=worker_initializer)
+    _JOB = (
+        scenario,
+        entropy,
+        keep,
+        scales,
+        multiprocessing.get_context("fork").Barrier(workers),
+        limit,
+    )
     try:
-        # A few batches per worker in flight, submitted as results are taken: a slow
-        # consumer (paths.csv) must not let finished batches pile up in memory.
-        ahead = _IN_FLIGHT_PER_WORKER * workers
-        pending = deque(pool.apply_async(_task, (g,)) for g in groups[:ahead])
-        for i, group in enumerate(groups):
-            record = pending.popleft().get()
-            if i + ahead < len(groups):
-                pending.append(pool.apply_async(_task, (groups[i + ahead],)))
-            yield tally, [(group, record)]
-        for part in pool.imap_unordered(_flush, range(workers)):
-            if part is not None:
-                yield part, []
+        with worker_pool(workers) as pool:
+            # A few batches per worker in flight, submitted as results are taken: a
+            # slow consumer (paths.csv) must not let finished batches pile up in memory.
+            ahead = _IN_FLIGHT_PER_WORKER * workers
+            pending = deque(pool.apply_async(_task, (g,)) for g in groups[:ahead])
+            for i, group in enumerate(groups):
+                record = pending.popleft().get()
+                if i + ahead < len(groups):
+                    pending.append(pool.apply_async(_task, (groups[i + ahead],)))
+                yield tally, [(group, record)]
+            for part in pool.imap_unordered(_flush, range(workers)):
+                if part is not None:
+                    yield part, []
+    finally:
+        _JOB = None
+
+
+@contextmanager
+def worker_pool(workers: int):
+    """A pool of ``workers`` forked processes (see :func:`worker_initializer`), closed
+    and joined when the block ends; terminated at once if it is interrupted, fails or
+    is abandoned, rather than left to finish tasks nobody will read."""
+    import multiprocessing  # only for parallel runs: it costs a noticeable import
+
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=worker_initializer)
+    try:
+        yield pool
     except BaseException:
-        # Interrupted, failed, or abandoned by the caller: stop the workers now rather
-        # than let them finish tasks nobody will read.
         pool.terminate()
         raise
     else:
         pool.close()
     finally:
         pool.join()
-        _JOB = None
 
 
 def worker_initializer() -> None:

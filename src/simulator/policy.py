@@ -24,6 +24,7 @@ from .costs.staged import costs_for_trigger, highest_trigger, start_costs
 from .distributions import Fixed
 from .sampling import Streams, plan_blocks, sample_inputs
 from .scenario import OPTIMIZE, Scenario
+from .tally import cvar
 
 __all__ = ["TriggerSearch", "resolve_triggers", "search_trigger"]
 
@@ -86,11 +87,6 @@ def _argmin_trigger(triggers: tuple[float, ...], values: tuple[float, ...]) -> f
     return triggers[int(np.argmin(values_))]
 
 
-def _cvar95(totals: np.ndarray) -> float:
-    k = max(1, math.ceil(0.05 * totals.size - 1e-9))
-    return float(np.partition(totals, totals.size - k)[-k:].mean())
-
-
 def _quantiles(values: np.ndarray, levels: np.ndarray) -> list[float]:
     if values.size == 0:
         return []
@@ -113,7 +109,7 @@ def _evaluate(trigger: float) -> tuple[float, float, float]:
             totals.append(monthly_total(costs, batch.shape).sum(axis=0))
             migrates.append(begin < batch.scenario.horizon_months)
     total = np.concatenate(totals)
-    return float(total.mean()), _cvar95(total), float(np.concatenate(migrates).mean())
+    return float(total.mean()), cvar(total), float(np.concatenate(migrates).mean())
 
 
 def _evaluate_all(triggers: list[float], workers: int) -> list[tuple[float, float, float]]:
@@ -121,21 +117,10 @@ def _evaluate_all(triggers: list[float], workers: int) -> list[tuple[float, floa
     whatever their count: each trigger is costed whole in one process)."""
     if workers <= 1 or len(triggers) < 2:
         return [_evaluate(t) for t in triggers]
-    import multiprocessing
+    from .engine import worker_pool  # the engine imports this module
 
-    from .engine import worker_initializer
-
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=worker_initializer)
-    try:
-        out = pool.map(_evaluate, triggers)
-    except BaseException:
-        pool.terminate()
-        raise
-    else:
-        pool.close()
-    finally:
-        pool.join()
-    return out
+    with worker_pool(workers) as pool:
+        return pool.map(_evaluate, triggers)
 
 
 def search_trigger(

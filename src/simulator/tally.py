@@ -22,7 +22,15 @@ from .errors import ScenarioError
 from .histogram import Histogram
 from .sampling import Block
 
-__all__ = ["MAX_COST", "Tally", "breakeven_months", "cumulate", "moments", "year_ends"]
+__all__ = [
+    "MAX_COST",
+    "Tally",
+    "breakeven_months",
+    "cumulate",
+    "cvar",
+    "moments",
+    "year_ends",
+]
 
 MAX_COST = 1e20
 """Largest total cost accepted on a path, far beyond any real budget."""
@@ -72,6 +80,12 @@ def _check_bounded(values: np.ndarray, name: str) -> None:
             "their distributions)",
             key=f"options.{name}",
         )
+
+
+def cvar(values: np.ndarray, level: float = 0.95) -> float:
+    """Mean of the costliest ``1 - level`` share of ``values`` (at least one value)."""
+    k = max(1, math.ceil((1 - level) * len(values) - 1e-9))
+    return float(np.mean(np.partition(values, len(values) - k)[-k:]))
 
 
 def moments(values: np.ndarray) -> np.ndarray:
