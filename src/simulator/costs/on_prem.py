@@ -42,7 +42,7 @@ from .self_hosted import (
     lifecycle,
     serving_replicas,
     setup_cost,
-    staffing,
+    team_for,
     unserved_costs,
     upgrade_costs,
 )
@@ -141,7 +141,7 @@ def monthly_costs(
 
     replicas, escalation = serving_replicas(option, batch, volume)
     life = lifecycle(option, batch, start)
-    team = staffing(option, batch, start)
+    team = team_for(option, batch, life)
     upgrades, upgrade_effort = upgrade_costs(option, batch, life.serving)
 
     owned, bought = fleet(replicas * gpus_per_replica, life, params["setup_gpus"])

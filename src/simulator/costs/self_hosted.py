@@ -33,6 +33,7 @@ __all__ = [
     "setup_cost",
     "setup_share",
     "staffing",
+    "team_for",
     "unserved_costs",
     "upgrade_costs",
 ]
@@ -243,10 +244,19 @@ def staffing(option: Option, batch: Batch, start=None) -> Staffing:
     -------
     Staffing
     """
-    team = batch.cached(f"team:{option.name}", lambda: _team(option, batch))
-    if start is None:
-        return team
-    return _delay_team(team, _Timeline.of(batch, start))
+    timeline = None if start is None else _Timeline.of(batch, start)
+    return _delay_team(_cached_team(option, batch), timeline)
+
+
+def team_for(option: Option, batch: Batch, life: Lifecycle) -> Staffing:
+    """:func:`staffing` for the start of an option's :func:`lifecycle`."""
+    return _delay_team(_cached_team(option, batch), life.timeline)
+
+
+def _cached_team(option: Option, batch: Batch) -> Staffing:
+    """The team hired in month 0, worked out once per batch: it is the same on every
+    start (a staged policy and its trigger search cost the option again)."""
+    return batch.cached(f"team:{option.name}", lambda: _team(option, batch))
 
 
 def _delay_team(team: Staffing, timeline: _Timeline | None) -> Staffing:
@@ -589,11 +599,7 @@ def monthly_costs(
     )
     life = lifecycle(option, batch, start)
     in_setup, serving = life.in_setup, life.serving
-    # The same team on every start: worked out once per batch (the staged policy and
-    # its trigger search cost the option again).
-    team = _delay_team(
-        batch.cached(f"team:{option.name}", lambda: _team(option, batch)), life.timeline
-    )
+    team = team_for(option, batch, life)
     upgrades, upgrade_effort = upgrade_costs(option, batch, serving)
 
     # GPU-hours: serving replicas (all month, or the part after setup), setup GPUs,

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..batch import Batch
 from ..scenario import OPTIMIZE, Option
+from .self_hosted import lifecycle
 
 __all__ = [
     "costs_for_trigger",
@@ -73,9 +74,11 @@ def highest_trigger(start_monthly: np.ndarray, trigger_months: int) -> np.ndarra
 
 def serving_share(option: Option, batch: Batch, begin: np.ndarray):
     """Share of each month the ``then`` option serves the traffic, ``(months, paths)``:
-    none before ``begin``, none during its setup, pro rata in a month partly in setup."""
-    setup = batch.option_value(option, "setup_months") if option.kind != "api" else 0.0
-    return np.clip(batch.months - begin + (1.0 - setup), 0.0, 1.0)
+    none before ``begin``, none during its setup, pro rata in a month partly in setup
+    (the stack's own :func:`~simulator.costs.self_hosted.lifecycle`; an API has none)."""
+    if option.kind == "api":
+        return (batch.months >= begin).astype(float)
+    return lifecycle(option, batch, begin).serving
 
 
 def start_costs(option: Option, batch: Batch) -> tuple[dict[str, np.ndarray], np.ndarray]:
