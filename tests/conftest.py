@@ -9,6 +9,21 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
+ONE_API = """
+[scenario]
+name = "one api"
+horizon_months = 12
+[workload]
+requests_per_month = 1000000
+input_tokens_per_request = 500
+output_tokens_per_request = 100
+[options.api]
+kind = "api"
+input_price_per_mtok = { dist = "uniform", low = 0.5, high = 1.5 }
+output_price_per_mtok = 4.0
+"""
+"""A scenario of one API option with an uncertain price: the smallest real run."""
+
 
 @pytest.fixture
 def root() -> Path:

@@ -15,23 +15,9 @@ import pytest
 from simulator import load_scenario, run
 from simulator.report import MARKER, write_report
 
-from .conftest import SCENARIOS
+from .conftest import ONE_API, SCENARIOS
 
 STARTUP = str(SCENARIOS / "startup.toml")
-
-ONE_OPTION = """
-[scenario]
-name = "one option"
-horizon_months = 12
-[workload]
-requests_per_month = 1000000
-input_tokens_per_request = 500
-output_tokens_per_request = 100
-[options.api]
-kind = "api"
-input_price_per_mtok = { dist = "uniform", low = 0.5, high = 1.5 }
-output_price_per_mtok = 4.0
-"""
 
 
 def _one_whole_report(folder, seeds):
@@ -54,7 +40,7 @@ def _one_whole_report(folder, seeds):
 def test_two_commands_at_once_into_one_folder_leave_one_whole_report(tmp_path):
     # One option, so that each report draws only the charts that apply to it.
     source = tmp_path / "one.toml"
-    source.write_text(ONE_OPTION, encoding="utf-8")
+    source.write_text(ONE_API, encoding="utf-8")
     out = tmp_path / "shared"
     seeds = (11, 12)
     command = [sys.executable, "-m", "simulator", str(source), "--out", str(out), "--quiet"]

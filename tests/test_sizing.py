@@ -15,7 +15,7 @@ from simulator.cli import simulate
 from simulator.report import ReportWriter
 from simulator.sizing import Machine, check_magnitudes, duration, estimate, plan, size
 
-from .conftest import SCENARIOS
+from .conftest import ONE_API, SCENARIOS
 
 LOGISTICS = SCENARIOS / "logistics.toml"
 ROOMY = Machine(memory=64 * 2**30, cores=2)
@@ -333,21 +333,6 @@ def test_the_command_refuses_an_overflowing_scenario_in_one_line(chdir_tmp):
 
 # ---------------------------------------------------------------------------
 # Found while sizing: rows for paths.csv pile up in memory
-
-
-ONE_API = """
-[scenario]
-name = "one api"
-horizon_months = 12
-[workload]
-requests_per_month = 1000000
-input_tokens_per_request = 500
-output_tokens_per_request = 100
-[options.api]
-kind = "api"
-input_price_per_mtok = { dist = "uniform", low = 0.5, high = 1.5 }
-output_price_per_mtok = 4.0
-"""
 
 
 def test_batches_waiting_for_a_slow_sink_are_bounded(monkeypatch):
