@@ -364,3 +364,58 @@ def test_on_prem_buys_from_its_start():
     for path, s in enumerate(starts.astype(int)):
         assert np.all(owned[:s, path] == 0)
         assert bought[s, path] > 0
+
+
+@pytest.mark.parametrize("name", ("api", *STACKS))
+def test_a_taken_batch_costs_its_paths_as_the_whole_batch_does(name):
+    # Repeats and any order: costs are per path, so a batch of chosen paths (how a
+    # staged policy costs only the paths that migrate) gives their columns exactly.
+    batch = _batch(_document())
+    option = batch.scenario.options[name]
+    paths = np.array([5, 0, 5, PATHS - 1, 3, 3, 17])
+    start = np.arange(PATHS, dtype=float) % (MONTHS + 1)
+    whole = MODELS[option.kind](option, batch, batch.volume)
+    taken = batch.take(paths)
+    part = MODELS[option.kind](option, taken, taken.volume)
+    assert whole.keys() == part.keys()
+    for component in whole:
+        expected = np.broadcast_to(np.asarray(whole[component], dtype=float), batch.shape)
+        actual = np.broadcast_to(np.asarray(part[component], dtype=float), taken.shape)
+        np.testing.assert_array_equal(actual, expected[:, paths], err_msg=component)
+    if name != "api":
+        whole = MODELS[option.kind](option, batch, batch.volume, start=start)
+        part = MODELS[option.kind](option, taken, taken.volume, start=start[paths])
+        for component in whole:
+            expected = np.broadcast_to(np.asarray(whole[component], dtype=float), batch.shape)
+            actual = np.broadcast_to(np.asarray(part[component], dtype=float), taken.shape)
+            np.testing.assert_array_equal(actual, expected[:, paths], err_msg=component)
+
+
+@STACK
+def test_a_staged_policy_costs_then_only_where_it_migrates(name):
+    # Half the paths migrate (a trigger per path: 0 or never). Costing then on those
+    # paths alone must give what costing it on every path gives, and nothing elsewhere.
+    from simulator.costs import monthly_total
+    from simulator.costs.staged import costs_for_trigger, total_for_trigger
+
+    document = _document()
+    document["options"]["staged"] = {
+        "kind": "staged",
+        "start": "api",
+        "then": name,
+        "trigger_monthly_cost": 0.0,
+        "trigger_months": 1,
+    }
+    batch = _batch(document)
+    option = batch.scenario.options["staged"]
+    then = batch.scenario.options[name]
+    trigger = np.where(np.arange(PATHS) % 2 == 0, 0.0, np.inf)
+    costs, begin = costs_for_trigger(option, batch, trigger)
+    migrating = begin < MONTHS
+    assert migrating.any() and not migrating.all()
+    full = MODELS[then.kind](then, batch, batch.volume, start=begin)
+    for component, values in full.items():
+        values = np.broadcast_to(np.asarray(values, dtype=float), batch.shape)
+        np.testing.assert_array_equal(costs[f"{name}.{component}"], values, err_msg=component)
+    total, _ = total_for_trigger(option, batch, trigger)
+    np.testing.assert_allclose(total, monthly_total(costs, batch.shape).sum(axis=0), rtol=1e-12)

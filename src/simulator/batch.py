@@ -7,8 +7,10 @@ month-by-path array without copies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 
@@ -17,6 +19,8 @@ from .scenario import Option, Scenario
 from .workload import realized_volume
 
 __all__ = ["Batch", "make_batch"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -41,16 +45,32 @@ class Batch:
     volume: np.ndarray
     notes: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
     _memo: dict = field(default_factory=dict, repr=False)
+    _source: tuple[Batch, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:
         """Number of paths in the batch."""
-        return self.streams.size
+        return self.streams.size if self._source is None else self._source[1].size
+
+    def take(self, paths: np.ndarray) -> Batch:
+        """The paths at index ``paths`` as a batch of their own.
+
+        Each path keeps its draws, volumes and month-by-month uniforms, so every cost
+        worked out on it is the one worked out on this batch: costs are per path.
+        """
+        paths = np.asarray(paths, dtype=np.intp)
+        return Batch(
+            self.scenario,
+            {key: values[paths] for key, values in self.draws.items()},
+            self.streams,
+            self.volume[:, paths],
+            _source=(self, paths),
+        )
 
     @property
     def shape(self) -> tuple[int, int]:
         """``(months, paths)``."""
-        return (self.scenario.horizon_months, self.streams.size)
+        return (self.scenario.horizon_months, self.size)
 
     @property
     def months(self) -> np.ndarray:
@@ -85,6 +105,17 @@ class Batch:
             self._memo[key] = compute()
         return self._memo[key]
 
+    def per_path(self, key: str, compute: Callable[[Batch], T]) -> T:
+        """``compute(batch)``, a result of per-path arrays (paths on their last axis) and
+        numbers, worked out once per batch under ``key``. A batch made by :meth:`take`
+        gets its paths' part of its source's, rather than working it out again."""
+        if self._source is None:
+            return self.cached(key, lambda: compute(self))
+        batch, paths = self._source
+        return self.cached(
+            key, lambda: _take_paths(batch.per_path(key, compute), paths, batch.size)
+        )
+
     def _trend(self, annual_change):
         months = self.scenario.horizon_months
         if not isinstance(annual_change, np.ndarray):
@@ -114,12 +145,33 @@ class Batch:
         """
 
         def draw() -> np.ndarray:
-            months = (self.scenario.horizon_months,)
-            uniforms = self.streams.uniform(name, months, paths_last=True)
+            if self._source is not None:
+                batch, paths = self._source
+                uniforms = batch.monthly_uniforms(name)[:, paths]
+            else:
+                months = (self.scenario.horizon_months,)
+                uniforms = self.streams.uniform(name, months, paths_last=True)
             uniforms.flags.writeable = False
             return uniforms
 
         return self.cached(f"uniforms:{name}", draw)
+
+
+def _take_paths(value, paths: np.ndarray, size: int):
+    """The part of ``value`` for ``paths`` of ``size``: every array whose last axis
+    runs over the paths, inside a dataclass too; numbers and per-month arrays as
+    they are."""
+    if dataclasses.is_dataclass(value):
+        return dataclasses.replace(
+            value,
+            **{
+                f.name: _take_paths(getattr(value, f.name), paths, size)
+                for f in dataclasses.fields(value)
+            },
+        )
+    if isinstance(value, np.ndarray) and value.ndim and value.shape[-1] == size:
+        return value[..., paths]
+    return value
 
 
 def make_batch(

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from .batch import make_batch
-from .costs import monthly_total
-from .costs.staged import costs_for_trigger, highest_trigger, start_costs
+from .costs.staged import highest_trigger, start_costs, total_for_trigger
 from .distributions import Fixed
 from .sampling import Streams, plan_blocks, sample_inputs
 from .scenario import OPTIMIZE, Scenario
@@ -105,8 +104,8 @@ def _evaluate(trigger: float) -> tuple[float, float, float]:
     totals, migrates = [], []
     with np.errstate(over="ignore", invalid="ignore"):
         for batch in batches:
-            costs, begin = costs_for_trigger(option, batch, trigger)
-            totals.append(monthly_total(costs, batch.shape).sum(axis=0))
+            total, begin = total_for_trigger(option, batch, trigger)
+            totals.append(total)
             migrates.append(begin < batch.scenario.horizon_months)
     total = np.concatenate(totals)
     return float(total.mean()), cvar(total), float(np.concatenate(migrates).mean())

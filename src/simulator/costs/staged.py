@@ -22,6 +22,7 @@ __all__ = [
     "migration_start",
     "monthly_costs",
     "start_costs",
+    "total_for_trigger",
 ]
 
 
@@ -97,26 +98,64 @@ def costs_for_trigger(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Cost components of the policy with ``trigger`` (a number, or one per path; infinity
     never migrates), and the month each path's migration begins (the horizon: never)."""
-    from . import MODELS, notes_discarded
+    start, then, migrating, begin = _stages(option, batch, trigger)
+    if migrating.size < batch.size:
+        then = {k: _on_paths(v, migrating, batch.shape) for k, v in then.items()}
+    return start | then, begin
 
+
+def total_for_trigger(option: Option, batch: Batch, trigger) -> tuple[np.ndarray, np.ndarray]:
+    """Total cost of the policy with ``trigger`` per path, shape ``(paths,)``, and the
+    month each path's migration begins (see :func:`costs_for_trigger`)."""
+    from . import monthly_total
+
+    start, then, migrating, begin = _stages(option, batch, trigger)
+    total = monthly_total(start, batch.shape)
+    if migrating.size == batch.size:
+        total += monthly_total(then, batch.shape)
+    elif migrating.size:
+        total[:, migrating] += monthly_total(then, (batch.shape[0], migrating.size))
+    return total.sum(axis=0), begin
+
+
+def _stages(option: Option, batch: Batch, trigger):
+    """``start``'s cost components, ``then``'s on the paths that migrate (each prefixed
+    with its option's name), the index of those paths and each path's migration month."""
     scenario = batch.scenario
     parts, start_monthly = start_costs(option, batch)
     begin = migration_start(start_monthly, trigger, option.params["trigger_months"])
     then = scenario.options[option.params["then"]]
-    if not (begin < scenario.horizon_months).any():
-        # No path of the batch migrates: the start option's costs, and nothing of then's.
-        return {f"{option.params['start']}.{k}": v for k, v in parts.items()}, begin
+    prefix = option.params["start"]
+    migrating = np.flatnonzero(begin < scenario.horizon_months)
+    if not migrating.size:
+        return {f"{prefix}.{k}": v for k, v in parts.items()}, {}, migrating, begin
     serving = serving_share(then, batch, begin)
-    costs = {f"{option.params['start']}.{k}": v * (1.0 - serving) for k, v in parts.items()}
+    start = {f"{prefix}.{k}": v * (1.0 - serving) for k, v in parts.items()}
+    if migrating.size < batch.size:
+        # Only the paths that migrate pay anything of then's: cost those alone.
+        batch, begin_, serving = batch.take(migrating), begin[migrating], serving[:, migrating]
+    else:
+        begin_ = begin
+    then_parts = _then_costs(then, batch, begin_, serving)
+    return start, {f"{then.name}.{k}": v for k, v in then_parts.items()}, migrating, begin
+
+
+def _then_costs(then: Option, batch: Batch, begin: np.ndarray, serving: np.ndarray):
+    """The ``then`` option's cost components with its life beginning at ``begin``."""
+    from . import MODELS, notes_discarded
+
     with notes_discarded(batch, then.name):
         if then.kind == "api":
-            then_parts = {
-                k: v * serving for k, v in MODELS["api"](then, batch, batch.volume).items()
-            }
-        else:
-            then_parts = MODELS[then.kind](then, batch, batch.volume, start=begin)
-    costs.update({f"{then.name}.{k}": v for k, v in then_parts.items()})
-    return costs, begin
+            return {k: v * serving for k, v in MODELS["api"](then, batch, batch.volume).items()}
+        return MODELS[then.kind](then, batch, batch.volume, start=begin)
+
+
+def _on_paths(part, paths: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A cost component of the batch's ``paths`` laid out over all its paths, zero on
+    the others."""
+    out = np.zeros(shape)
+    out[:, paths] = part
+    return out
 
 
 def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str, np.ndarray]:
