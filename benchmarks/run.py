@@ -336,27 +336,45 @@ Median of 9 whole-process runs each, interleaved. The validation error is a copy
 # 5. The full scenario
 
 
+def five_option_logistics(folder: Path) -> str:
+    """logistics.toml without its staged policy: the five options the speed target was
+    set for, before the decision features added a sixth with a trigger search."""
+    text = (ROOT / LOGISTICS).read_text()
+    start, end = text.index("[options.staged]"), text.index("[[correlations]]")
+    path = folder / "logistics_five_options.toml"
+    path.write_text(text[:start] + text[end:])
+    return str(path)
+
+
 def section_logistics() -> str:
     log("5. logistics at 1M paths")
-    jobs = {
-        f"default ({WORKERS} workers)": (simulate_cmd(LOGISTICS, "--paths", "1000000"), 3),
-        "--workers 1": (simulate_cmd(LOGISTICS, "--paths", "1000000", "--workers", "1"), 3),
-    }
-    results = measure_interleaved(jobs)
+    with tempfile.TemporaryDirectory() as folder:
+        five = five_option_logistics(Path(folder))
+        jobs = {
+            f"default ({WORKERS} workers)": (simulate_cmd(LOGISTICS, "--paths", "1000000"), 3),
+            "--workers 1": (simulate_cmd(LOGISTICS, "--paths", "1000000", "--workers", "1"), 3),
+            f"five options, default ({WORKERS} workers)": (
+                simulate_cmd(five, "--paths", "1000000"),
+                3,
+            ),
+        }
+        results = measure_interleaved(jobs)
     rows = []
     for label, m in results.items():
         met = m.wall_s < 4.0
         TARGETS.append((f"logistics.toml, 1M paths, {label}", "< 4 s", f"{m.wall_s:.2f} s", met))
         rows.append([label, m.runs, f"{m.wall_s:.2f}", f"{m.cpu_s:.2f}", mib(m), verdict(met)])
     one, default = results["--workers 1"], results[f"default ({WORKERS} workers)"]
-    headers = ["workers", "runs", "median wall s", "median CPU s", "peak RSS MiB", "< 4 s"]
+    headers = ["run", "runs", "median wall s", "median CPU s", "peak RSS MiB", "< 4 s"]
     table_ = table(headers, rows)
     return f"""## 5. The full scenario: scenarios/logistics.toml at 1,000,000 paths
 
 `simulate scenarios/logistics.toml --paths 1000000 --no-report --json` (36 months; five
 options with people, upgrades and fallbacks, plus a staged policy whose trigger is
 searched on the first 20,000 paths before the run, and the value of information computed
-on the first 200,000), 3 whole-process runs each, interleaved.
+on the first 200,000), 3 whole-process runs each, interleaved. "Five options" is the same
+file without the staged policy (the scenario the speed target was set for; it still
+computes the value of information), written to a temporary folder for the run.
 
 {table_}
 
