@@ -200,10 +200,13 @@ def poisson_counts(uniforms: np.ndarray, rate) -> np.ndarray:
     shape = np.shape(uniforms)
     u = np.ascontiguousarray(uniforms)
     lam = np.broadcast_to(rate, shape)
-    live = np.flatnonzero(_beyond_zero(u, lam) if u.ndim == 2 else u > np.exp(-lam))
+    above = _beyond_zero(u, lam) if u.ndim == 2 else u > np.exp(-lam)
+    # Counts are mostly 0 or 1: every count above 0 starts at 1, and only the few that
+    # go further are written again.
+    counts = above.astype(float).reshape(-1)
+    live = np.flatnonzero(above)
     u, lam = u.reshape(-1)[live], lam.reshape(-1)[live]
     mass = np.exp(-lam)
-    counts = np.zeros(shape).reshape(-1)
     cumulative = mass
     k = 0
     while live.size:
@@ -214,7 +217,8 @@ def poisson_counts(uniforms: np.ndarray, rate) -> np.ndarray:
         # there, whatever else is in the batch. Each element's count is the term at
         # which it stops.
         going = (u > grown) & (grown > cumulative)
-        counts[live[~going]] = k
+        if k > 1:
+            counts[live[~going]] = k
         live, u, lam, mass, cumulative = (
             live[going],
             u[going],

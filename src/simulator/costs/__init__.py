@@ -76,11 +76,16 @@ def notes_discarded(batch: Batch, name: str):
 
 
 def monthly_total(parts: dict[str, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
-    """The sum of cost components, as one ``(months, paths)`` array."""
-    total = np.zeros(shape)
-    for part in parts.values():
-        if isinstance(part, np.ndarray) or part != 0:
-            total += part
+    """The sum of cost components, as one fresh ``(months, paths)`` array."""
+    terms = [part for part in parts.values() if isinstance(part, np.ndarray) or part != 0]
+    if len(terms) < 2:
+        total = np.zeros(shape)
+    else:
+        # The first two terms make the array: adding them to zeros first is a pass more.
+        total = np.add(terms[0], terms[1], out=np.empty(shape))
+        terms = terms[2:]
+    for part in terms:
+        total += part
     return total
 
 

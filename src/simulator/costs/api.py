@@ -14,7 +14,17 @@ def traffic_cost(option: Option, batch: Batch, volume: np.ndarray) -> np.ndarray
     """Token charges for ``volume`` requests a month, with the price trend applied.
 
     ``V_t * (in_tok * in_price + out_tok * out_price) / 1e6 * (1 + annual_price_change)**(t/12)``
+
+    On the batch's own volume the charges are worked out once per batch (the option
+    itself and every stack falling back to it ask for them), so the result must not
+    be written to.
     """
+    if volume is batch.volume:
+        return batch.cached(f"traffic:{option.name}", lambda: _charges(option, batch, volume))
+    return _charges(option, batch, volume)
+
+
+def _charges(option: Option, batch: Batch, volume: np.ndarray) -> np.ndarray:
     return volume * batch.cached(f"price:{option.name}", lambda: _price_per_request(option, batch))
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -119,15 +120,27 @@ class _Timeline:
             return cost
         return np.where(self.alive, cost, 0.0)
 
+    @cached_property
+    def source(self) -> np.ndarray:
+        """For each month and path, where :meth:`delay` reads its value in a flattened
+        ``(months, paths)`` series followed by a zero: that zero before the start."""
+        months, paths = self.index.shape
+        flat = self.index * paths + np.arange(paths)
+        return np.where(self.alive, flat, months * paths)
+
     def delay(self, series):
         """A series laid out from month 0 shifted to begin at each path's start."""
         if _zero(series):
             return series
         series = np.asarray(series, dtype=float)
-        if series.ndim == 2 and series.shape[0] > 1:
-            full = np.broadcast_to(series, self.alive.shape)
-            series = np.take_along_axis(full, self.index, axis=0)
-        return np.where(self.alive, series, 0.0)
+        if series.ndim < 2 or series.shape[0] == 1:
+            return np.where(self.alive, series, 0.0)
+        # A single gather from a padded copy is much faster than take_along_axis
+        # followed by masking the months before the start.
+        padded = np.empty(self.alive.size + 1)
+        np.copyto(padded[:-1].reshape(self.alive.shape), series)
+        padded[-1] = 0.0
+        return np.take(padded, self.source)
 
 
 @dataclass(frozen=True)
@@ -277,13 +290,13 @@ def _team(option: Option, batch: Batch) -> Staffing:
     engineers = option.params["engineers"]
     annual = value(option, "engineer_annual_cost")
     hiring_fraction = value(option, "hiring_cost_fraction")
-    initial = _first_month(option.params["initial_hires"] * hiring_fraction * annual, shape)
+    initial = option.params["initial_hires"] * hiring_fraction * annual
     attrition = value(option, "annual_attrition")
     if engineers == 0:
-        return Staffing(0.0, initial, 0.0)
+        return Staffing(0.0, _first_month(initial, shape), 0.0)
     salaries = engineers * annual / 12
     if _zero(attrition):
-        return Staffing(salaries, initial, 0.0)
+        return Staffing(salaries, _first_month(initial, shape), 0.0)
 
     seats = math.ceil(engineers)
     fte_per_seat = engineers / seats
@@ -295,15 +308,35 @@ def _team(option: Option, batch: Batch) -> Staffing:
         np.broadcast_to(monthly_leave, (batch.size,)),
         vacancy,
     )
-    months = shape[0]
-    vacant_seats = np.zeros(shape)
-    for k in range(min(int(np.ceil(vacancy.max(initial=0.0))) + 1, months)):
-        share_empty = np.clip(vacancy - k, 0.0, 1.0)
-        vacant_seats[k:] += departures[: months - k] * share_empty
+    vacant_seats = _vacant_seats(departures, vacancy)
     backfill = value(option, "backfill_cost_multiplier")
-    salaries = salaries + vacant_seats * (fte_per_seat * annual / 12 * (backfill - 1.0))
-    hiring = initial + departures * (fte_per_seat * hiring_fraction * annual)
-    return Staffing(salaries, hiring, vacant_seats)
+    people = np.multiply(vacant_seats, fte_per_seat * annual / 12 * (backfill - 1.0))
+    people += salaries
+    hiring = np.multiply(departures, fte_per_seat * hiring_fraction * annual, out=departures)
+    if not _zero(initial):
+        hiring[0] += initial
+    return Staffing(people, hiring, vacant_seats)
+
+
+def _vacant_seats(departures: np.ndarray, vacancy: np.ndarray) -> np.ndarray:
+    """Seats empty each month, ``(months, paths)``: a departure's seat stays empty for
+    the path's ``vacancy`` months from its month on, the last of them pro rata.
+
+    Departures are rare, so only the months and paths with one are worked on; month
+    ``k`` after a departure adds ``departures * clip(vacancy - k, 0, 1)``.
+    """
+    months, paths = departures.shape
+    vacant = np.zeros(departures.shape)
+    flat = vacant.reshape(-1)
+    where = np.flatnonzero(departures != 0)  # much faster than on the floats
+    count = departures.reshape(-1)[where]
+    held = vacancy[where % paths]
+    month = where // paths  # ascending, as ``where`` is
+    for k in range(min(int(np.ceil(vacancy.max(initial=0.0))) + 1, months)):
+        within = np.searchsorted(month, months - k)
+        share_empty = np.clip(held[:within] - k, 0.0, 1.0)
+        flat[where[:within] + k * paths] += count[:within] * share_empty
+    return vacant
 
 
 def _departures(uniforms, seats: int, monthly_leave, vacancy) -> np.ndarray:
@@ -466,7 +499,7 @@ def _spread_setup_cost(option: Option, batch: Batch, in_setup, first: np.ndarray
         out=first_month.copy(),
         where=setup_months > 0,
     )
-    return spread * cost
+    return np.multiply(spread, cost, out=spread)
 
 
 def setup_cost(option: Option, batch: Batch, life: Lifecycle):
@@ -533,25 +566,80 @@ def unserved_costs(
         Each a number or an array that broadcasts to ``(months, paths)``.
     """
     scenario = batch.scenario
-    value = batch.option_value
-    uptime = value(option, "uptime")
-    if not _zero(team.vacant_seats):
-        uptime = np.clip(uptime - value(option, "vacancy_uptime_drop") * team.vacant_seats, 0, 1)
+    down = _outage(option, batch, team)
     in_setup = 0.0 if life.delayed else life.in_setup
     serving = life.serving
     fallback, downtime = 0.0, 0.0
     fallback_name = option.params["fallback"]
     if fallback_name is not None:
-        share = in_setup + serving * (escalation + (1.0 - escalation) * (1.0 - uptime))
+        share = _fallback_share(down, escalation, serving, in_setup)
         if not _zero(share):
             traffic = api.traffic_cost(scenario.options[fallback_name], batch, volume)
-            fallback = traffic * share
+            fallback = _times(share, traffic)
     else:
-        unserved = in_setup + serving * (1.0 - uptime)
+        unserved = _plus(in_setup, _times(down, serving))
         downtime_cost = batch.value("business.downtime_cost_per_hour")
         if not (_zero(unserved) or _zero(downtime_cost)):
-            downtime = unserved * (scenario.hours_per_month * downtime_cost)
+            downtime = _times(unserved, scenario.hours_per_month * downtime_cost)
     return fallback, downtime
+
+
+def _outage(option: Option, batch: Batch, team: Staffing):
+    """Share of each serving month the stack is down, ``1 - uptime``, with uptime lowered
+    by ``vacancy_uptime_drop`` per empty seat: a number, a row, or a fresh
+    ``(months, paths)`` array."""
+    uptime = batch.option_value(option, "uptime")
+    if _zero(team.vacant_seats):
+        return 1.0 - uptime
+    drop = batch.option_value(option, "vacancy_uptime_drop")
+    down = np.multiply(team.vacant_seats, drop, out=np.empty(batch.shape))
+    np.subtract(uptime, down, out=down)
+    np.clip(down, 0, 1, out=down)
+    return np.subtract(1.0, down, out=down)
+
+
+def _fallback_share(down, escalation, serving, in_setup):
+    """``in_setup + serving * (escalation + (1 - escalation) * down)``, written over
+    ``down`` (see :func:`_outage`) where it can."""
+    share = _times(down, 1.0 - escalation)
+    share = _plus(escalation, share)
+    return _plus(in_setup, _times(share, serving))
+
+
+def _owns_shape(fresh, other) -> bool:
+    """Whether ``fresh`` is an array that already has the shape of ``fresh`` combined
+    with ``other``, so the result can be written over it."""
+    return isinstance(fresh, np.ndarray) and (
+        np.broadcast_shapes(fresh.shape, np.shape(other)) == fresh.shape
+    )
+
+
+def _times(fresh, factor):
+    """``fresh * factor``, written over ``fresh`` (an array the caller owns) if it can."""
+    if _owns_shape(fresh, factor):
+        return np.multiply(fresh, factor, out=fresh)
+    return fresh * factor
+
+
+def _plus(term, fresh):
+    """``term + fresh``, written over ``fresh`` (an array the caller owns) if it can."""
+    if _zero(term):
+        return fresh
+    if _owns_shape(fresh, term):
+        return np.add(fresh, term, out=fresh)
+    return term + fresh
+
+
+def _replica_price(option: Option, batch: Batch):
+    """Each month's price of a replica-hour (a managed endpoint pays its premium)."""
+    value = batch.option_value
+    premium = value(option, "managed_premium") if option.kind == "cloud_managed" else 0.0
+    gpu_hourly = (
+        value(option, "gpu_hourly_usd")
+        * (1.0 + premium)
+        * batch.trend(option.path("annual_gpu_price_change"))
+    )
+    return option.params["gpus_per_replica"] * gpu_hourly
 
 
 def monthly_costs(
@@ -591,12 +679,6 @@ def monthly_costs(
     gpus_per_replica = params["gpus_per_replica"]
 
     replicas, escalation = serving_replicas(option, batch, volume)
-    premium = value(option, "managed_premium") if option.kind == "cloud_managed" else 0.0
-    gpu_hourly = (
-        value(option, "gpu_hourly_usd")
-        * (1.0 + premium)
-        * batch.trend(option.path("annual_gpu_price_change"))
-    )
     life = lifecycle(option, batch, start)
     in_setup, serving = life.in_setup, life.serving
     team = team_for(option, batch, life)
@@ -604,16 +686,17 @@ def monthly_costs(
 
     # GPU-hours: serving replicas (all month, or the part after setup), setup GPUs,
     # and each upgrade's blue-green overlap on the serving replicas.
-    gpu_hours = replicas
+    serving_hours = serving * hours
     if upgrades is not None:
         overlap_days = value(option, "upgrade_overlap_days")
-        gpu_hours = gpu_hours * (serving * hours + upgrades * (overlap_days * 24))
+        replica_hours = _plus(serving_hours, upgrades * (overlap_days * 24))
     else:
-        gpu_hours *= serving * hours
+        replica_hours = serving_hours
+    gpus = np.multiply(replicas, replica_hours, out=replicas)
     if not _zero(in_setup):
-        gpu_hours += in_setup * (params["setup_gpus"] / gpus_per_replica * hours)
-    gpus = gpu_hours
-    gpus *= gpus_per_replica * gpu_hourly
+        setup_gpu_hours = params["setup_gpus"] / gpus_per_replica * hours
+        gpus += np.multiply(in_setup, setup_gpu_hours, out=serving_hours)
+    gpus *= batch.cached(f"gpu_price:{option.name}", lambda: _replica_price(option, batch))
 
     fallback, downtime = unserved_costs(option, batch, volume, life, team, escalation)
     return {
