@@ -158,11 +158,9 @@ def beta_inverse(alpha: float, beta: float) -> HermiteInverse:
     u = 1.0 / (1.0 + np.exp(-s))
     v = 1.0 / (1.0 + np.exp(s))  # 1 - u, without cancellation
     lower = s <= 0
-    x = np.where(
-        lower,
-        special.betaincinv(alpha, beta, np.where(lower, u, 0.5)),
-        1.0 - special.betaincinv(beta, alpha, np.where(lower, 0.5, v)),
-    )
+    x = np.empty_like(s)
+    x[lower] = special.betaincinv(alpha, beta, u[lower])
+    x[~lower] = 1.0 - special.betaincinv(beta, alpha, v[~lower])
     log_pdf = (
         (alpha - 1) * np.log(np.maximum(x, 1e-300))
         + (beta - 1) * np.log(np.maximum(1.0 - x, 1e-300))
