@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from hypothesis.extra.numpy import arrays
 
 from simulator import ScenarioError, parse_scenario, run
 from simulator.costs.staged import highest_trigger, migration_start
-from simulator.decision import evpi, evppi
+from simulator.decision import _rivals, evpi, evppi, value_of_information
 from simulator.engine import simulate
 
 PATHS = 3000
@@ -265,3 +266,71 @@ def test_a_path_migrates_exactly_when_the_trigger_is_below_its_highest(
     months = spend.shape[0]
     migrates = migration_start(spend, trigger, trigger_months) < months
     np.testing.assert_array_equal(migrates, trigger < highest_trigger(spend, trigger_months))
+
+
+def _rival_totals(n: int, seed: int, kinds: list[str], drive: np.ndarray) -> dict:
+    """The chosen option's totals and others against it, each of one ``kind``."""
+    rng = np.random.default_rng(seed)
+    own = 1e6 * (1 + 0.1 * rng.random(n))
+    totals = {"chosen": own}
+    for i, kind in enumerate(kinds):
+        step = 1e5 * rng.random(n)
+        other = {
+            "same": own.copy(),
+            "dearer": own + step,  # never cheaper
+            "rarely": np.where(rng.random(n) < 0.01, own - step, own + 1e5 + step),
+            "barely": own + np.where(rng.random(n) < 0.5, 1e-9, -1e-9) * own,
+            "tied": own * (1 + 2.0**-52 * rng.choice([-1, 0, 1], n)),
+            "with": own + 2e5 * (drive - np.median(drive)),  # best when the input is low
+        }[kind]
+        totals[f"{kind}{i}"] = other
+    return totals
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(
+    n=st.sampled_from([25, 200, 2001, 4000]),
+    seed=st.integers(0, 2**16),
+    kinds=st.lists(
+        st.sampled_from(["same", "dearer", "rarely", "barely", "tied", "with"]),
+        min_size=1,
+        max_size=4,
+    ),
+    excluded=st.booleans(),
+)
+def test_value_of_information_is_each_inputs_evppi_among_all_allowed(n, seed, kinds, excluded):
+    rng = np.random.default_rng(seed + 1)
+    inputs = {
+        "smooth": rng.normal(size=n),
+        "choice": rng.choice([1.0, 2.0, 3.0], n),
+        "coarse": rng.integers(0, 30, n).astype(float),
+    }
+    totals = _rival_totals(n, seed, kinds, inputs["smooth"])
+    names = list(totals)
+    result = SimpleNamespace(
+        options={
+            name: SimpleNamespace(excluded="no" if excluded and name == names[-1] else None)
+            for name in names
+        }
+    )
+    allowed = [name for name in names if not result.options[name].excluded]
+    for chosen in allowed[:2]:
+        value = value_of_information(result, inputs, totals, chosen)
+        plain = {key: evppi(x, totals, allowed, chosen) for key, x in inputs.items()}
+        assert value["evpi"] == evpi(totals, allowed, chosen)
+        assert {item["input"]: item["evppi"] for item in value["by_input"]} == plain
+        assert [item["evppi"] for item in value["by_input"]] == sorted(plain.values(), reverse=True)
+
+
+def test_options_that_never_win_a_bin_are_left_out():
+    n = 20_000
+    totals = _rival_totals(n, 3, ["dearer", "rarely", "barely", "with", "same"], np.arange(n))
+    allowed = list(totals)
+    anywhere = _rivals(totals, allowed, "chosen")
+    assert anywhere == ["chosen", "rarely1", "barely2", "with3"]
+    # Even on the 1000 paths where "rarely" saves the most (all ~200 it is cheaper on
+    # among them) it costs more in total: it cannot win a bin by rank.
+    assert _rivals(totals, anywhere, "chosen", n // 20) == ["chosen", "barely2", "with3"]
+    # A choice input can single out the paths where it saves: it stays a rival there.
+    choice = np.where(totals["rarely1"] < totals["chosen"], 1.0, 0.0)
+    assert evppi(choice, totals, allowed, "chosen") > 0

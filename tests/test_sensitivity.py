@@ -16,12 +16,20 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from simulator import parse_scenario, run
 from simulator.sensitivity import (
     TORNADO_SHARE,
     VARIANCE_BINS,
     PathSample,
+    _binned,
+    _groups,
+    _order,
+    _rank_bins,
+    _value_bins,
     sensitivity,
     variance_share,
 )
@@ -180,3 +188,69 @@ def test_stress_run_adds_sensitivity_in_contract_form():
     assert set(summary) == {"rival", "other"}
     assert summary["rival"][0]["input"] == "options.base.input_price_per_mtok"
     assert result.extra["stress_method"]["sensitivity_paths"] == 3000
+
+
+# Values as inputs come, and as they could: continuous, a few choices, ties across
+# bin edges, signed zeros, NaN, integers; lengths around the number of bins.
+_POOL = [-1.5, -0.0, 0.0, 0.25, 1.0, 2.0, 7.0, np.nan, np.inf]
+_VALUES = st.one_of(
+    arrays(float, st.integers(1, 400), elements=st.floats(-1e6, 1e6)),
+    arrays(float, st.integers(1, 400), elements=st.sampled_from(_POOL)),
+    arrays(float, st.integers(1, 400), elements=st.sampled_from([1.0, 2.0, 3.0])),
+    arrays(np.int64, st.integers(1, 400), elements=st.integers(-30, 30)),
+    st.integers(1, 3000).map(lambda n: np.random.default_rng(n).normal(size=n)),
+    st.integers(1, 3000).map(lambda n: np.random.default_rng(n).integers(0, 60, n)),
+    st.integers(1, 3000).map(lambda n: np.random.default_rng(n).choice([0.5, 1.0, 9.0], n)),
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(values=_VALUES, bins=st.sampled_from([1, 2, 3, 7, 20, 50, 255, 300]))
+def test_binning_without_a_sort_is_the_sorted_binning(values, bins):
+    sorted_groups = _groups(values, bins, _order(values))
+    groups, counts = _binned(values, bins)
+    np.testing.assert_array_equal(groups, sorted_groups)
+    assert groups.dtype == sorted_groups.dtype
+    np.testing.assert_array_equal(counts, np.bincount(sorted_groups))
+    np.testing.assert_array_equal(_groups(values, bins), sorted_groups)
+
+
+def test_binning_skips_the_sort_for_continuous_and_choice_inputs():
+    rng = np.random.default_rng(4)
+    continuous = rng.lognormal(size=10_007)
+    assert _rank_bins(continuous, 20) is not None
+    choice = rng.choice([3.0, 1.0, 2.0], 10_007)
+    groups, counts = _value_bins(choice, np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(groups, choice.astype(int) - 1)
+    assert counts.sum() == len(choice)
+    # A value the sample missed, a tie across a bin edge, NaN: left to the sort.
+    assert _value_bins(choice, np.array([1.0, 2.0])) is None
+    assert _rank_bins(np.repeat(continuous[:333], 3), 20) is None  # first edge at 50
+    continuous[7] = np.nan
+    assert _rank_bins(continuous, 20) is None
+
+
+def test_sensitivity_of_tied_and_untied_inputs_matches_its_definition():
+    rng = np.random.default_rng(8)
+    n = 3000
+    inputs = {
+        "smooth": rng.normal(size=n),
+        "choice": rng.choice([1.0, 2.0, 3.0], n),
+        "coarse": np.round(rng.normal(size=n), 1),
+    }
+    noise = rng.normal(size=n)
+    totals = {
+        "base": 10 + inputs["smooth"] + inputs["choice"] + noise,
+        "alt": 10 + 0.5 * inputs["coarse"] + 0.1 * noise,
+    }
+    effects = {e.input: e for e in sensitivity(inputs, totals, "base")["alt"]}
+    savings = totals["base"] - totals["alt"]
+    for key, values in inputs.items():
+        effect = effects[key]
+        ranks = _order(values)[1]
+        expected = np.corrcoef(ranks, _order(savings)[1])[0, 1]
+        assert effect.spearman == pytest.approx(expected, rel=1e-12)
+        assert effect.variance_share == variance_share(values, savings)
+        low, high = np.quantile(values, [TORNADO_SHARE, 1 - TORNADO_SHARE])
+        assert effect.savings_p50_low == np.median(savings[values <= low])
+        assert effect.savings_p50_high == np.median(savings[values >= high])

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .formatting import money
-from .sensitivity import _groups
+from .sensitivity import _binned
 
 __all__ = [
     "EVPPI_BINS",
@@ -139,8 +139,7 @@ def evppi(
     choice); within each group the option with the lowest mean cost is taken. Groups
     where ``chosen`` stays best contribute exactly nothing.
     """
-    groups = _groups(np.asarray(values), bins)
-    counts = np.bincount(groups)
+    groups, counts = _binned(np.asarray(values), bins)
     used = counts > 0
     means = np.vstack(
         [np.bincount(groups, weights=totals[n])[used] / counts[used] for n in allowed]
@@ -152,16 +151,81 @@ def evppi(
     return float((gain * counts[used]).sum() / counts[used].sum())
 
 
+def _rivals(
+    totals: Mapping[str, np.ndarray], allowed: list[str], chosen: str, size: int | None = None
+) -> list[str]:
+    """``chosen`` and the other ``allowed`` options that may have a lower mean cost in
+    some group of paths, as :func:`evppi` computes the means; the others cannot change
+    an EVPPI, so it need not sum them.
+
+    Any group: an option costing at least as much as ``chosen`` on every path cannot.
+    Summing path by path in the same order, rounding keeps its group means at or
+    above ``chosen``'s, so it never lowers a group's minimum, and a tie with
+    ``chosen`` gains nothing whichever of the two is taken (``chosen``'s means being
+    finite: no partial sum of its totals may overflow).
+
+    Groups of ``size`` or ``size + 1`` paths (bins by rank), if given: nor can an
+    option whose mean is above ``chosen``'s even on the ``size`` (and ``size + 1``)
+    paths where it saves the most, by more than the rounding of the two group sums
+    (fewer than ``size + 2`` roundings each, of sums within all absolute totals)
+    could take back.
+    """
+    own = np.asarray(totals[chosen], dtype=float)
+    if not np.all(np.abs(own) <= _NO_OVERFLOW / max(len(own), 1)):
+        return allowed
+    rivals = []
+    for name in allowed:
+        other = np.asarray(totals[name], dtype=float)
+        if name != chosen and (np.all(other >= own) or _undercut_nowhere(own, other, size)):
+            continue
+        rivals.append(name)
+    return rivals
+
+
+_NO_OVERFLOW = 1e300
+"""A bound on the size of any partial sum that leaves room for its rounding."""
+
+
+def _undercut_nowhere(own: np.ndarray, other: np.ndarray, size: int | None) -> bool:
+    """Whether ``other`` costs more than ``own`` on every ``size`` and ``size + 1``
+    paths, by more than rounding could take back (see :func:`_rivals`)."""
+    if size is None or not 1 <= size < len(own):
+        return False
+    scale = float(np.abs(own).sum() + np.abs(other).sum())
+    if not scale <= _NO_OVERFLOW:
+        return False
+    saved = np.partition(other - own, size)
+    least = float(saved[:size].sum())
+    margin = 4 * (size + 2) * np.finfo(float).eps * scale
+    return least > margin and least + float(saved[size]) > margin
+
+
+def _binned_by_rank(values: np.ndarray, paths: int, bins: int) -> bool:
+    """Whether :func:`evppi` bins ``values`` by rank (more than ``bins`` distinct
+    values), judged from the first few: ``False`` may be wrong, ``True`` is not."""
+    return len(values) == paths and len(np.unique(values[: 4 * bins])) > bins
+
+
 def value_of_information(
     result, inputs: Mapping[str, np.ndarray], totals: Mapping[str, np.ndarray], chosen: str
 ) -> dict[str, Any]:
     """EVPI and each input's EVPPI (largest first) on the paths given, for the allowed
     options of ``result`` and the recommended option ``chosen``."""
     allowed = [n for n, o in result.options.items() if not o.excluded]
-    by_input = [
-        {"input": name, "evppi": evppi(values, totals, allowed, chosen)}
-        for name, values in inputs.items()
-    ]
+    paths = len(totals[chosen])
+    anywhere = _rivals(totals, allowed, chosen)
+    by_rank = _rivals(totals, anywhere, chosen, paths // EVPPI_BINS)
+
+    def value(values: np.ndarray) -> float:
+        values = np.asarray(values)
+        if _binned_by_rank(values, paths, EVPPI_BINS):
+            # Nothing can beat the chosen option in any bin: no need to bin.
+            if by_rank == [chosen]:
+                return 0.0
+            return evppi(values, totals, by_rank, chosen)
+        return evppi(values, totals, anywhere, chosen)
+
+    by_input = [{"input": name, "evppi": value(values)} for name, values in inputs.items()]
     by_input.sort(key=lambda item: -item["evppi"])
     return {
         "evpi": evpi(totals, allowed, chosen),

@@ -138,30 +138,146 @@ class PathSample:
         return self._arrays("total:")
 
 
+def _runs(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One sort of ``values``: the sorting order, the sorted values and where each run
+    of equal values starts in them."""
+    order = np.argsort(values)
+    ordered = values[order]
+    return order, ordered, np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+
+
+def _ranks(order: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The average rank of each value (ties share their mean rank, 1-based), from the
+    sorting order and run starts of :func:`_runs`."""
+    n = len(order)
+    ranks = np.empty(n)
+    if len(starts) == n:
+        # No ties: each rank is its position (what the mean of a one-value run is,
+        # without spelling out n runs of length 1).
+        ranks[order] = np.arange(1.0, n + 1)
+    else:
+        ends = np.r_[starts[1:], n]
+        ranks[order] = np.repeat((starts + ends + 1) / 2, ends - starts)
+    return ranks
+
+
 def _order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One sort of ``values``: the sorting order, the average rank of each value
     (ties share their mean rank, 1-based) and, in sorted order, where each run of
     equal values starts."""
-    order = np.argsort(values)
-    ordered = values[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    ends = np.r_[starts[1:], len(values)]
-    ranks = np.empty(len(values))
-    ranks[order] = np.repeat((starts + ends + 1) / 2, ends - starts)
-    return order, ranks, starts
+    order, _, starts = _runs(values)
+    return order, _ranks(order, starts), starts
 
 
 def _groups(values: np.ndarray, bins: int, sorted_by=None) -> np.ndarray:
     """Bin index of each value: equal-count bins by rank, or one group per distinct
-    value when there are at most ``bins`` of them (a ``choice`` input)."""
-    order, _, starts = _order(values) if sorted_by is None else sorted_by
-    groups = np.empty(len(values), dtype=np.intp)
+    value when there are at most ``bins`` of them (a ``choice`` input).
+
+    ``sorted_by`` is the values' :func:`_order`, when the caller has it already.
+    """
+    if sorted_by is None:
+        return _binned(values, bins)[0]
+    order, _, starts = sorted_by
+    return _sorted_groups(len(values), bins, order, starts)
+
+
+def _sorted_groups(n: int, bins: int, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """:func:`_groups` from the sorting order and run starts of :func:`_runs`."""
+    groups = np.empty(n, dtype=np.intp)
     if len(starts) <= bins:
-        runs = np.diff(np.r_[starts, len(values)])
+        runs = np.diff(np.r_[starts, n])
         groups[order] = np.repeat(np.arange(len(starts)), runs)
     else:
-        groups[order] = np.arange(len(values)) * bins // len(values)
+        groups[order] = np.arange(n) * bins // n
     return groups
+
+
+def _binned(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_groups` of ``values`` and the number of values in each group.
+
+    Sorting the values would be most of the work, so the bins are found without a
+    sort whenever that gives the same bins: a sample of the values says whether to
+    try one group per value or equal-count bins, and each says whether it held.
+    """
+    n = len(values)
+    if 2 <= bins <= min(n, 255) and values.dtype.kind in "fiu":
+        seen = np.unique(values[:: max(1, n // _SAMPLE)])
+        found = _value_bins(values, seen) if len(seen) <= bins else _rank_bins(values, bins)
+        if found is not None:
+            return found
+    order, _, starts = _runs(values)
+    groups = _sorted_groups(n, bins, order, starts)
+    return groups, np.bincount(groups)
+
+
+_SAMPLE = 1000
+"""About how many values :func:`_binned` looks at to choose how to bin."""
+
+
+def _value_bins(values: np.ndarray, distinct: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """One group per value, numbered in increasing order, and the group counts, when
+    the values ``distinct`` (sorted, at most 255 of them, each present) are all the
+    values there are; ``None`` when others are left over."""
+    n = len(values)
+    found = np.empty(n, dtype=bool)
+    counts = np.empty(len(distinct), dtype=np.intp)
+    for group, value in enumerate(distinct):
+        np.equal(values, value, out=found)
+        counts[group] = np.count_nonzero(found)
+    if counts.sum() != n:
+        return None
+    groups = np.zeros(n, dtype=np.uint8)
+    for value in distinct[1:]:
+        np.greater_equal(values, value, out=found)
+        groups += found.view(np.uint8)
+    return groups.astype(np.intp), counts
+
+
+def _rank_bins(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Equal-count bins by rank and their counts without sorting all the values, or
+    ``None`` when a run of equal values straddles a bin edge (only the sort's own
+    order says which of the tied values fall on which side) or there is a NaN: then
+    the caller sorts. ``bins`` is at least 2 and at most 255 and ``n``, and
+    ``values`` are numbers.
+
+    Bin ``g`` starts at sorted position ``ceil(g n / bins)``; selecting those order
+    statistics puts every value at least the ``g``-th edge in bin ``g`` or above. The
+    values below the ``g``-th edge number exactly its position if, and only if, no
+    tie straddles it, so counting them tells whether the edges are clean. When they
+    are, there are at least ``bins`` distinct values, and at exactly ``bins`` each bin
+    holds a single one: grouping by value gives the same bins.
+    """
+    n = len(values)
+    firsts = (-(-np.arange(1, bins) * n // bins)).tolist()
+    selected = np.array(values, copy=True)
+    _select(selected, firsts)
+    # NaN sorts last, and the argsort path ranks each NaN as a value of its own.
+    if values.dtype.kind == "f" and np.isnan(selected[firsts[-1] :]).any():
+        return None
+    groups = np.zeros(n, dtype=np.uint8)
+    above = np.empty(n, dtype=bool)
+    for first, edge in zip(firsts, selected[firsts], strict=True):
+        np.greater_equal(values, edge, out=above)
+        if n - np.count_nonzero(above) != first:
+            return None
+        groups += above.view(np.uint8)
+    return groups.astype(np.intp), np.diff(firsts, prepend=0, append=n)
+
+
+def _select(values: np.ndarray, positions: list[int]) -> None:
+    """Reorder ``values`` in place so that each of ``positions`` (increasing) holds
+    the value it would hold sorted: one partition per position, each within the
+    stretch its neighbours already bound (a multi-``kth`` :func:`numpy.partition`
+    scans from each position to the end)."""
+    stack = [(0, len(values), 0, len(positions))]
+    while stack:
+        low, high, first, last = stack.pop()
+        if first < last:
+            middle = (first + last) // 2
+            at = positions[middle]
+            values[low:high].partition(at - low)
+            stack.append((low, at, first, middle))
+            stack.append((at + 1, high, middle + 1, last))
 
 
 def variance_share(values: np.ndarray, outcome: np.ndarray, bins: int = VARIANCE_BINS) -> float:
@@ -171,7 +287,8 @@ def variance_share(values: np.ndarray, outcome: np.ndarray, bins: int = VARIANCE
     share bin means reach by chance (``(groups - 1)`` within-bin mean squares),
     clipped to [0, 1]. 0 when ``outcome`` does not vary.
     """
-    return _grouped_share(_groups(np.asarray(values), bins), np.asarray(outcome, dtype=float))
+    groups, counts = _binned(np.asarray(values), bins)
+    return _share(groups, counts, *_centred(np.asarray(outcome, dtype=float)))
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -180,13 +297,18 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.einsum("i,i->", a, b))
 
 
-def _grouped_share(groups: np.ndarray, outcome: np.ndarray) -> float:
-    n = len(outcome)
-    centred = outcome - outcome.mean()
-    total = _dot(centred, centred)
+def _centred(values: np.ndarray) -> tuple[np.ndarray, float]:
+    """``values`` less their mean, and the sum of squares of that."""
+    centred = values - values.mean()
+    return centred, _dot(centred, centred)
+
+
+def _share(groups: np.ndarray, counts: np.ndarray, centred: np.ndarray, total: float) -> float:
+    """The chance-corrected share of :func:`variance_share`, from the bin of each path
+    and the bins' counts, and the outcome centred with its sum of squares."""
+    n = len(centred)
     if n < 2 or total <= 0:
         return 0.0
-    counts = np.bincount(groups)
     used = counts > 0
     means = np.bincount(groups, weights=centred)[used] / counts[used]
     between = _dot(counts[used], means * means)
@@ -198,20 +320,20 @@ def _grouped_share(groups: np.ndarray, outcome: np.ndarray) -> float:
     return float(min(max(share, 0.0), 1.0))
 
 
-def _correlation(a: np.ndarray, b: np.ndarray) -> float | None:
-    a = a - a.mean()
-    b = b - b.mean()
-    scale = math.sqrt(_dot(a, a) * _dot(b, b))
+def _correlation(a: np.ndarray, aa: float, b: np.ndarray, bb: float) -> float | None:
+    """Correlation of two :func:`_centred` arrays, given with their sums of squares."""
+    scale = math.sqrt(aa * bb)
     if scale == 0:
         return None
     return float(min(max(_dot(a, b) / scale, -1.0), 1.0))
 
 
-def _deciles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _deciles(values: np.ndarray, ordered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which paths have the input in its lowest and in its highest :data:`TORNADO_SHARE`
-    (by value, so tied values fall on the same side)."""
-    low, high = np.quantile(values, [TORNADO_SHARE, 1 - TORNADO_SHARE])
-    return values <= low, values >= high
+    (by value, so tied values fall on the same side), as path indices; ``ordered`` is
+    ``values`` sorted, where the quantiles are found faster."""
+    low, high = np.quantile(ordered, [TORNADO_SHARE, 1 - TORNADO_SHARE])
+    return np.flatnonzero(values <= low), np.flatnonzero(values >= high)
 
 
 def sensitivity(
@@ -244,26 +366,31 @@ def sensitivity(
     if baseline not in totals:
         raise ValueError(f"no totals for the baseline {baseline!r}")
     inputs = {key: np.asarray(values, dtype=float) for key, values in inputs.items()}
-    input_ranks, groups = {}, {}
+    # Everything about an input that does not depend on the option, computed once.
+    per_input = {}
     for key, values in inputs.items():
-        sort = _order(values)
-        input_ranks[key] = sort[1]
-        groups[key] = _groups(values, bins, sort)
-    deciles = {key: _deciles(values) for key, values in inputs.items()}
+        order, ordered, starts = _runs(values)
+        groups = _sorted_groups(len(values), bins, order, starts)
+        per_input[key] = (
+            *_centred(_ranks(order, starts)),
+            groups,
+            np.bincount(groups),
+            *_deciles(values, ordered),
+        )
     out: dict[str, list[InputEffect]] = {}
     for name, total in totals.items():
         if name == baseline:
             continue
         savings = np.asarray(totals[baseline], dtype=float) - np.asarray(total, dtype=float)
-        savings_ranks = _order(savings)[1]
+        savings_ranks = _centred(_order(savings)[1])
+        centred = _centred(savings)
         effects = []
-        for key in inputs:
-            low, high = deciles[key]
+        for key, (ranks, ranks_squares, groups, counts, low, high) in per_input.items():
             effects.append(
                 InputEffect(
                     input=key,
-                    spearman=_correlation(input_ranks[key], savings_ranks),
-                    variance_share=_grouped_share(groups[key], savings),
+                    spearman=_correlation(ranks, ranks_squares, *savings_ranks),
+                    variance_share=_share(groups, counts, *centred),
                     savings_p50_low=float(np.median(savings[low])),
                     savings_p50_high=float(np.median(savings[high])),
                 )
