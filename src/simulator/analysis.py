@@ -240,6 +240,7 @@ def summarize(results: PathResults) -> SimulationResult:
             if key.startswith(prefix)
         }
         p_latency = notes.pop("latency_met", {}).get("mean")
+        npv = tally.counted_as(f"npv:{name}")
         options[name] = OptionSummary(
             name=name,
             label=option.label,
@@ -247,7 +248,7 @@ def summarize(results: PathResults) -> SimulationResult:
             total_cost=describe_costs(
                 tally.histograms[f"total:{name}"], sums[f"moments:total:{name}"]
             ),
-            npv=describe_costs(tally.histograms[f"npv:{name}"], sums[f"moments:npv:{name}"]),
+            npv=describe_costs(tally.histograms[npv], sums[f"moments:{npv}"]),
             monthly_cost={
                 "p5": monthly[0].tolist(),
                 "p50": monthly[1].tolist(),

@@ -25,6 +25,7 @@ ZERO = 1e-6
 _SHIFT = 52 - BITS
 _MAGNITUDE = np.int64(0x7FFF_FFFF_FFFF_FFFF)
 _ZERO_KEY = int(np.array([ZERO]).view(np.int64)[0] >> _SHIFT)
+_SIGN = 63
 
 
 def keys(values: np.ndarray, *, nonnegative: bool = False) -> np.ndarray:
@@ -39,6 +40,22 @@ def keys(values: np.ndarray, *, nonnegative: bool = False) -> np.ndarray:
     if nonnegative:
         return magnitude
     return np.where(bits < 0, -magnitude, magnitude)
+
+
+def _signed_keys(bits: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> None:
+    """:func:`keys` of the values whose bits are ``bits``, into ``out``, without
+    temporaries.
+
+    Flipping the magnitude bits of negative values orders the bits like the values;
+    shifted, the zero bin is then the band ``[-_ZERO_KEY, _ZERO_KEY - 1]``, which
+    subtracting the shifted bits clipped to that band collapses onto 0.
+    """
+    np.right_shift(bits, _SIGN, out=out)
+    np.bitwise_and(out, _MAGNITUDE, out=out)
+    np.bitwise_xor(out, bits, out=out)
+    np.right_shift(out, _SHIFT, out=out)
+    np.clip(out, -_ZERO_KEY, _ZERO_KEY - 1, out=scratch)
+    np.subtract(out, scratch, out=out)
 
 
 def _bounds(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,8 +75,8 @@ class Histogram:
 
     Quantiles interpolate within a bin, then are clamped to [min, max]: within
     ``2**-BITS`` relative of the exact order statistic, and exact when every value
-    of a row is the same. All rows share one range of bins, so a batch of rows is
-    counted with a single ``bincount``.
+    of a row is the same. All rows share one range of bins, so that merging adds
+    one block of counts.
     """
 
     def __init__(self, rows: int = 1) -> None:
@@ -116,31 +133,36 @@ class Histogram:
 
     def add(self, values: np.ndarray) -> None:
         """Count ``values``: shape ``(rows, any)``, or any 1-D shape for one row."""
-        values = np.asarray(values, dtype=np.float64).reshape(self.rows, -1)
+        values = np.ascontiguousarray(values, dtype=np.float64).reshape(self.rows, -1)
         if values.size == 0:
             return
         lows, highs = values.min(axis=1), values.max(axis=1)
-        low_keys, high_keys = keys(lows), keys(highs)  # keys are monotone in the values
-        if lows.min() >= 0:
-            # Unsigned fast path: the shifted bits themselves, the offset folded into
-            # the row offsets below (two passes over the values instead of five).
-            k = np.ascontiguousarray(values).view(np.int64) >> _SHIFT
-            if lows.min() < ZERO:
-                np.maximum(k, _ZERO_KEY - 1, out=k)
-            raw_lows = low_keys + (_ZERO_KEY - 1)
-        else:
-            k = keys(values)
-            raw_lows = low_keys
-        widths = high_keys - low_keys + 1
-        starts = np.concatenate([[0], np.cumsum(widths)[:-1]])
-        k += (starts - raw_lows)[:, None]
-        counts = np.bincount(k.ravel(), minlength=int(widths.sum()))
-        self._cover(int(low_keys.min()), int(high_keys.max()))
-        for row in range(self.rows):
-            first = int(low_keys[row]) - self.offset
-            self.counts[row, first : first + widths[row]] += counts[
-                starts[row] : starts[row] + widths[row]
-            ]
+        bounds = keys(np.concatenate([lows, highs])).tolist()  # keys are monotone
+        low_keys, high_keys = bounds[: self.rows], bounds[self.rows :]
+        self._cover(min(low_keys), max(high_keys))
+        bits = values.view(np.int64)
+        # Row by row, into one reused buffer: each row's keys and counts stay in the
+        # cache, and no array the size of ``values`` is allocated (its fresh pages
+        # would cost a good part of the counting).
+        row_keys = np.empty(values.shape[1], dtype=np.int64)
+        clipped = None
+        for row, (low, low_key, high_key) in enumerate(
+            zip(lows.tolist(), low_keys, high_keys, strict=True)
+        ):
+            if low >= 0:
+                # The shifted bits themselves are the keys, offset by the zero bin's.
+                np.right_shift(bits[row], _SHIFT, out=row_keys)
+                if low < ZERO:
+                    np.maximum(row_keys, _ZERO_KEY - 1, out=row_keys)
+                row_keys -= low_key + (_ZERO_KEY - 1)
+            else:
+                if clipped is None:
+                    clipped = np.empty_like(row_keys)
+                _signed_keys(bits[row], row_keys, clipped)
+                row_keys -= low_key
+            width = high_key - low_key + 1
+            first = low_key - self.offset
+            self.counts[row, first : first + width] += np.bincount(row_keys, minlength=width)
         np.minimum(self.lows, lows, out=self.lows)
         np.maximum(self.highs, highs, out=self.highs)
 

@@ -3,7 +3,8 @@
 A :class:`Tally` takes batches of costed paths and keeps only
 
 - histograms (total, NPV and monthly cost per option; savings per rival), whose
-  integer counts merge exactly in any order;
+  integer counts merge exactly in any order (NPV's are the total's when nothing is
+  discounted: see :meth:`Tally.counted_as`);
 - per-block sums and moments, added up in block order at the end,
 
 so the result is the same whatever the batch size, the worker count or the order
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -62,12 +64,19 @@ def breakeven_months(cumulative_savings: np.ndarray) -> np.ndarray:
     numpy.ndarray
         Shape ``(paths,)``; 0 where no such month exists.
     """
-    ahead = cumulative_savings > 0
-    # Keep only the run of months that lasts to the horizon, then count it.
-    for t in range(ahead.shape[0] - 2, -1, -1):
+    return _breakeven(cumulative_savings > 0)
+
+
+def _breakeven(ahead: np.ndarray) -> np.ndarray:
+    """:func:`breakeven_months` from whether the cumulative savings are positive in
+    each month, shape ``(months, paths)``, which it overwrites."""
+    months = ahead.shape[0]
+    # Keep only the run of months that lasts to the horizon, then count it (summing
+    # booleans into a narrow integer is several times faster than into int64).
+    for t in range(months - 2, -1, -1):
         ahead[t] &= ahead[t + 1]
-    months_ahead = ahead.sum(axis=0)
-    return np.where(months_ahead > 0, ahead.shape[0] - months_ahead + 1, 0)
+    months_ahead = ahead.sum(axis=0, dtype=np.int16 if months < 2**15 else np.int64)
+    return np.where(months_ahead > 0, months + 1 - months_ahead.astype(np.int64), 0)
 
 
 def _check_bounded(values: np.ndarray, name: str) -> None:
@@ -102,6 +111,75 @@ def _merge_moments(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.array([n, mean, a[2] + b[2] + delta * delta * a[0] * b[0] / n])
 
 
+def _runs(blocks: Sequence[Block]) -> list[tuple[int, list[int]]]:
+    """Consecutive blocks of the same size, as ``(size, indices)``."""
+    runs: list[tuple[int, list[int]]] = []
+    for index, size in blocks:
+        if runs and runs[-1][0] == size:
+            runs[-1][1].append(index)
+        else:
+            runs.append((size, [index]))
+    return runs
+
+
+def _by_block(values: np.ndarray, *, start: int, size: int, count: int) -> np.ndarray:
+    """The ``count`` blocks of ``size`` paths from path ``start`` of ``values``, the
+    last axis split into ``(count, size)``."""
+    return values[..., start : start + size * count].reshape(*values.shape[:-1], count, size)
+
+
+def _block_sums(values: np.ndarray) -> np.ndarray:
+    """Sum over the last axis, kept as an axis of length 1."""
+    return values.sum(axis=-1)[..., None]
+
+
+def _block_moments(values: np.ndarray) -> np.ndarray:
+    """:func:`moments` over the last axis: shape ``(..., 3)``."""
+    mean = values.mean(axis=-1)
+    m2 = ((values - mean[..., None]) ** 2).sum(axis=-1)
+    return np.stack([np.full(mean.shape, float(values.shape[-1])), mean, m2], axis=-1)
+
+
+def _versus(
+    baseline: np.ndarray, other: np.ndarray, ends: np.ndarray, out: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Savings of ``other`` over ``baseline`` (monthly costs, ``(months, paths)``).
+
+    Parameters
+    ----------
+    baseline, other
+        Monthly costs, shape ``(months, paths)``.
+    ends
+        Months at which to tell whether the savings so far are positive.
+    out
+        Receives the cumulative savings at the horizon, shape ``(paths,)``.
+
+    Returns
+    -------
+    ahead : numpy.ndarray
+        Whether the cumulative savings are positive at each month of ``ends``, shape
+        ``(len(ends), paths)``.
+    breakeven : numpy.ndarray
+        The :func:`breakeven_months`.
+
+    Notes
+    -----
+    The same sums as :func:`cumulate` of the difference, taken month by month so
+    that no array the size of the costs is allocated (fresh memory costs more than
+    the sums).
+    """
+    months, paths = baseline.shape
+    step = np.empty(paths)
+    positive = np.empty((months, paths), dtype=bool)
+    np.subtract(baseline[0], other[0], out=out)
+    np.greater(out, 0, out=positive[0])
+    for t in range(1, months):
+        np.subtract(baseline[t], other[t], out=step)
+        out += step
+        np.greater(out, 0, out=positive[t])
+    return positive[ends], _breakeven(positive)
+
+
 @dataclass
 class Tally:
     """Aggregates of costed paths, mergeable across batches and workers.
@@ -128,6 +206,20 @@ class Tally:
         """Every option but the baseline."""
         return tuple(n for n in self.names if n != self.baseline)
 
+    @property
+    def discounted(self) -> bool:
+        """Whether the NPV weights any month other than 1, so that NPV differs from
+        the total cost."""
+        return bool(np.any(self.discount != 1.0))
+
+    def counted_as(self, key: str) -> str:
+        """The key under which the histogram (and the ``moments:`` sums) of ``key``
+        are kept: ``npv:NAME`` is counted as ``total:NAME`` when nothing is
+        discounted, the two being the same on every path."""
+        if key.startswith("npv:") and not self.discounted:
+            return "total:" + key.removeprefix("npv:")
+        return key
+
     def add(
         self,
         blocks: Sequence[Block],
@@ -142,33 +234,44 @@ class Tally:
         Returns the per-path outcomes computed on the way (totals, NPV, break-even
         months, cheaper by year), for callers that keep paths.
         """
-        months = next(iter(monthly.values())).shape[0]
+        months, paths = next(iter(monthly.values())).shape
         ends = year_ends(months)
-        totals = {n: monthly[n].sum(axis=0) for n in self.names}
-        # einsum rather than a matrix product: BLAS would spin up threads of its own and
-        # fight the worker processes for the cores.
-        npv = {n: np.einsum("mp,m->p", monthly[n], self.discount) for n in self.names}
-        for name in self.names:
-            _check_bounded(totals[name], name)
-            _check_bounded(npv[name], name)
-        stacked = np.vstack([totals[n] for n in self.names])
-        lowest = stacked.min(axis=0)
-        is_lowest = stacked == lowest
+        discounted = self.discounted
+        rivals = self.rivals
+        # A row per option (and per rival), so that each sum over a block is taken for
+        # all of them at once.
+        totals = np.empty((len(self.names), paths))
+        for i, name in enumerate(self.names):
+            np.sum(monthly[name], axis=0, out=totals[i])
+        npv = totals
+        if discounted:
+            npv = np.empty_like(totals)
+            for i, name in enumerate(self.names):
+                # einsum rather than a matrix product: BLAS would spin up threads of its
+                # own and fight the worker processes for the cores.
+                np.einsum("mp,m->p", monthly[name], self.discount, out=npv[i])
+        for i, name in enumerate(self.names):
+            _check_bounded(totals[i], name)
+            if discounted:
+                _check_bounded(npv[i], name)
+        lowest = totals.min(axis=0)
+        is_lowest = totals == lowest
         shares = is_lowest / is_lowest.sum(axis=0)
-        regret = stacked - lowest
+        regret = totals - lowest
 
         outcome: dict[str, np.ndarray] = {}
-        savings, breakeven, by_year = {}, {}, {}
-        for name in self.rivals:
-            cumulative = cumulate(monthly[self.baseline] - monthly[name])
-            savings[name] = cumulative[-1]
-            by_year[name] = (cumulative[ends] > 0).T
-            breakeven[name] = breakeven_months(cumulative)
+        savings = np.empty((len(rivals), paths))
+        breakeven, by_year = {}, {}
+        for j, name in enumerate(rivals):
+            ahead, breakeven[name] = _versus(
+                monthly[self.baseline], monthly[name], ends, out=savings[j]
+            )
+            by_year[name] = ahead.T
             outcome[f"breakeven:{name}"] = breakeven[name]
             outcome[f"by_year:{name}"] = by_year[name]
-        for name in self.names:
-            outcome[f"total:{name}"] = totals[name]
-            outcome[f"npv:{name}"] = npv[name]
+        for i, name in enumerate(self.names):
+            outcome[f"total:{name}"] = totals[i]
+            outcome[f"npv:{name}"] = npv[i]
         notes = {
             f"note:{name}:{key}": values
             for name, keyed in (notes or {}).items()
@@ -177,35 +280,54 @@ class Tally:
         for key, values in notes.items():
             _check_bounded(values, key.split(":")[1])
 
+        # Each block's sums are taken over its own paths alone, however many blocks
+        # are counted together, so that they do not depend on the batch size.
         start = 0
-        for index, size in blocks:
-            rows = slice(start, start + size)
-            start += size
+        for size, indices in _runs(blocks):
+            count = len(indices)
+            split = partial(_by_block, start=start, size=size, count=count)
+            start += size * count
+            total_moments = _block_moments(split(totals))
+            npv_moments = _block_moments(split(npv)) if discounted else None
+            cheapest = _block_sums(split(shares))
+            regrets = _block_sums(split(regret))
+            cheaper = _block_sums(split(savings) > 0)
+            saved = _block_sums(split(savings))
             sums: dict[str, np.ndarray] = {}
             for i, name in enumerate(self.names):
-                sums[f"moments:total:{name}"] = moments(totals[name][rows])
-                sums[f"moments:npv:{name}"] = moments(npv[name][rows])
-                sums[f"cheapest:{name}"] = np.array([shares[i, rows].sum()])
-                sums[f"regret:{name}"] = np.array([regret[i, rows].sum()])
+                sums[f"moments:total:{name}"] = total_moments[i]
+                if npv_moments is not None:
+                    sums[f"moments:npv:{name}"] = npv_moments[i]
+                sums[f"cheapest:{name}"] = cheapest[i]
+                sums[f"regret:{name}"] = regrets[i]
                 for component, per_path in components[name].items():
-                    sums[f"component:{name}:{component}"] = np.array([per_path[rows].sum()])
+                    sums[f"component:{name}:{component}"] = _block_sums(split(per_path))
             for key, values in notes.items():
-                sums[f"moments:{key}"] = moments(values[rows])
-            for name in self.rivals:
-                sums[f"cheaper:{name}"] = np.array([(savings[name][rows] > 0).sum()])
-                sums[f"savings:{name}"] = np.array([savings[name][rows].sum()])
-                sums[f"by_year:{name}"] = by_year[name][rows].sum(axis=0).astype(float)
-                sums[f"breakeven:{name}"] = np.bincount(
-                    breakeven[name][rows], minlength=months + 1
-                ).astype(float)
-            self.blocks[index] = sums
+                sums[f"moments:{key}"] = _block_moments(split(values))
+            for j, name in enumerate(rivals):
+                sums[f"cheaper:{name}"] = cheaper[j]
+                sums[f"savings:{name}"] = saved[j]
+                sums[f"by_year:{name}"] = split(by_year[name].T).sum(axis=2).T.astype(float)
+                # One bincount for all the blocks: block k's months counted at k * (months + 1).
+                codes = split(breakeven[name]) + (months + 1) * np.arange(count)[:, None]
+                sums[f"breakeven:{name}"] = (
+                    np.bincount(codes.ravel(), minlength=(months + 1) * count)
+                    .reshape(count, months + 1)
+                    .astype(float)
+                )
+            # Copies, not views: each block's sums own their few bytes, as sizing counts.
+            for row, index in enumerate(indices):
+                self.blocks[index] = {key: values[row].copy() for key, values in sums.items()}
 
-        for name in self.names:
-            self._histogram(f"total:{name}").add(totals[name])
-            self._histogram(f"npv:{name}").add(npv[name])
-            self.monthly.setdefault(name, Histogram(rows=months)).add(monthly[name])
-        for name in self.rivals:
-            self._histogram(f"savings:{name}").add(savings[name])
+        for i, name in enumerate(self.names):
+            self._histogram(f"total:{name}").add(totals[i])
+            if discounted:
+                self._histogram(f"npv:{name}").add(npv[i])
+            if name not in self.monthly:
+                self.monthly[name] = Histogram(rows=months)
+            self.monthly[name].add(monthly[name])
+        for j, name in enumerate(rivals):
+            self._histogram(f"savings:{name}").add(savings[j])
         for key, values in notes.items():
             self._histogram(key).add(values)
         return outcome
@@ -238,7 +360,9 @@ class Tally:
         self.__dict__.update(state, blocks=blocks)
 
     def _histogram(self, key: str) -> Histogram:
-        return self.histograms.setdefault(key, Histogram())
+        if key not in self.histograms:
+            self.histograms[key] = Histogram()
+        return self.histograms[key]
 
     def merge(self, other: Tally) -> None:
         """Fold another tally (of other blocks) into this one."""
