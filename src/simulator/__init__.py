@@ -59,6 +59,7 @@ def run(
     path_fields=None,
     progress=None,
     stress: bool = False,
+    stress_started=None,
 ) -> SimulationResult:
     """Simulate ``scenario`` and summarize it.
 
@@ -93,6 +94,9 @@ def run(
         on the same seed) and the sensitivity analysis (on this run's first paths):
         the summary keys ``stress``, ``breakeven``, ``sensitivity`` and
         ``stress_method`` (see :func:`simulator.stress.stress_test`).
+    stress_started
+        Optional ``stress_started()``, called once the run is done and the stress test
+        begins (so that a progress display can say what it waits for).
 
     Returns
     -------
@@ -125,5 +129,7 @@ def run(
     if stress:
         from .stress import stress_test
 
+        if stress_started is not None:
+            stress_started()
         result = stress_test(result, sample, workers=workers)
     return result

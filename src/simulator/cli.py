@@ -178,13 +178,6 @@ def simulate(
     if not (quiet or as_json) and stderr.isatty():
         bar = ProgressBar(stderr, counting_only=precision is not None)
     with writer or nullcontext(), bar or nullcontext():
-        sink = writer.path_sink if writer else None
-        fields = writer.path_fields if writer else None
-        sample = None
-        if stress:
-            from .stress import collecting
-
-            sample, sink, fields = collecting(loaded, paths, sink, fields)
         result = run(
             loaded,
             paths=paths,
@@ -192,17 +185,15 @@ def simulate(
             chunk_size=chunk_size,
             workers=workers,
             precision=precision,
-            path_sink=sink,
-            path_fields=fields,
+            path_sink=writer.path_sink if writer else None,
+            path_fields=writer.path_fields if writer else None,
             progress=bar,
+            stress=stress,
+            stress_started=(
+                None if bar is None else lambda: bar.note("Stress-testing the volume forecast...")
+            ),
         )
         elapsed = result.paths.elapsed_s
-        if stress:
-            from .stress import stress_test
-
-            if bar is not None:
-                bar.note("Stress-testing the volume forecast...")
-            result = stress_test(result, sample, workers=workers)
         if bar is not None:
             bar.clear()
         if as_json:
