@@ -123,6 +123,26 @@ def test_a_searched_trigger_is_chosen_on_the_forecast_not_the_shock():
     assert shocked.scenario.quantities == plain.scenario.quantities
 
 
+def test_a_finished_runs_trigger_is_not_searched_again(monkeypatch):
+    # The stress test reruns the run's own scenario, whose trigger the run fixed: the
+    # runs under shocks cost that trigger without searching it once more.
+    from simulator import policy
+
+    logistics = load_scenario(SCENARIOS / "logistics.toml")
+    plain = simulate(logistics, paths=3000, seed=4)
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the trigger was searched again")
+
+    monkeypatch.setattr(policy, "search_trigger", no_search)
+    again = simulate(plain.scenario, paths=3000, seed=4)
+    assert again.policies == {}
+    assert again.scenario.quantities == plain.scenario.quantities
+    assert again.tally.totals().keys() == plain.tally.totals().keys()
+    for key, value in plain.tally.totals().items():
+        np.testing.assert_array_equal(again.tally.totals()[key], value, err_msg=key)
+
+
 @pytest.mark.parametrize("key", ["volume_scale", "growth_scale"])
 @pytest.mark.parametrize("value", [-0.5, math.inf, math.nan])
 def test_bad_multipliers_are_refused(key, value):

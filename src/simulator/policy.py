@@ -176,7 +176,8 @@ def resolve_triggers(
     scenario: Scenario, entropy: int, paths: int, workers: int = 1
 ) -> tuple[Scenario, dict[str, TriggerSearch]]:
     """Fix every ``"optimize"`` trigger of ``scenario`` at the trigger its search finds
-    (searched on ``workers`` processes).
+    (searched on ``workers`` processes). A trigger fixed already, as in the scenario of
+    a finished run (which the stress test runs again under shocks), is kept.
 
     Returns
     -------
@@ -187,7 +188,11 @@ def resolve_triggers(
     searches = {}
     quantities = dict(scenario.quantities)
     for name, option in scenario.options.items():
-        if option.kind == "staged" and option.params.get("trigger_monthly_cost") == OPTIMIZE:
+        if (
+            option.kind == "staged"
+            and option.params.get("trigger_monthly_cost") == OPTIMIZE
+            and option.path("trigger_monthly_cost") not in quantities
+        ):
             pilot = min(option.params["optimize_paths"], paths)
             search = search_trigger(scenario, name, entropy, pilot, workers)
             searches[name] = search
