@@ -133,10 +133,10 @@ def _stages(option: Option, batch: Batch, trigger):
     start = {f"{prefix}.{k}": v * (1.0 - serving) for k, v in parts.items()}
     if migrating.size < batch.size:
         # Only the paths that migrate pay anything of then's: cost those alone.
-        batch, begin_, serving = batch.take(migrating), begin[migrating], serving[:, migrating]
+        within = batch.take(migrating)
+        then_parts = _then_costs(then, within, begin[migrating], serving[:, migrating])
     else:
-        begin_ = begin
-    then_parts = _then_costs(then, batch, begin_, serving)
+        then_parts = _then_costs(then, batch, begin, serving)
     return start, {f"{then.name}.{k}": v for k, v in then_parts.items()}, migrating, begin
 
 
