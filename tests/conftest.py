@@ -42,4 +42,4 @@ def chdir_tmp(tmp_path, monkeypatch) -> Path:
 def no_charts(monkeypatch):
     """Reports without charts, for tests of the folder and flags alone (charts take
     seconds to draw; tests/test_report*.py check them)."""
-    monkeypatch.setattr("simulator.plots.CHARTS", [])
+    monkeypatch.setattr("simulator.report.charts.CHARTS", [])

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import ProgressBar, simulate
-from simulator.plots import CHARTS
+from simulator.report.charts import CHARTS
 
 from .conftest import ROOT, SCENARIOS
 

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 
 from simulator import parse_scenario
-from simulator.batch import make_batch
 from simulator.costs import MODELS, option_costs
-from simulator.sampling import Streams, plan_blocks, sample_inputs
+from simulator.paths.batch import make_batch
+from simulator.paths.sampling import Streams, plan_blocks, sample_inputs
 
 PATHS = 40
 SEED = 20240601

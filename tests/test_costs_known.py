@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from simulator import parse_scenario, run
-from simulator.analysis import breakeven_median, cvar
-from simulator.engine import breakeven_months, year_ends
-from simulator.workload import realized_volume
+from simulator.decide.summary import breakeven_median, cvar
+from simulator.engine.run import breakeven_months, year_ends
+from simulator.paths.workload import realized_volume
 
 
 def approx(x):

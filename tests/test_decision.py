@@ -15,8 +15,8 @@ from hypothesis.extra.numpy import arrays
 
 from simulator import ScenarioError, parse_scenario, run
 from simulator.costs.staged import highest_trigger, migration_start
-from simulator.decision import _rivals, evpi, evppi, value_of_information
-from simulator.engine import simulate
+from simulator.decide.policy import simulate
+from simulator.decide.recommend import _rivals, evpi, evppi, value_of_information
 
 PATHS = 3000
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulator.distributions import (
+from simulator.scenario.distributions import (
     FAMILIES,
     Choice,
     Empirical,
@@ -25,7 +25,7 @@ from simulator.distributions import (
     Uniform,
     parse_distribution,
 )
-from simulator.errors import ScenarioError
+from simulator.scenario.errors import ScenarioError
 
 STD = NormalDist()
 # Uniforms from the extreme ends the samplers can produce (see sampling._HALF_ULP) and
@@ -162,7 +162,7 @@ def test_pert_with_mode_at_low_has_closed_form_ppf():
     # ppf(u) = low + width * (1 - (1 - u)^(1/5)).
     d = Pert(0.0, 0.0, 10.0)
     u = np.array([0.05, 0.25, 0.5, 0.9, 0.999])
-    # PERT is sampled from a tabulated inverse (simulator.special.beta_inverse),
+    # PERT is sampled from a tabulated inverse (simulator.scenario.special.beta_inverse),
     # accurate to about 1e-11 of the range.
     np.testing.assert_allclose(d.ppf(u), 10 * (1 - (1 - u) ** 0.2), rtol=1e-10)
     # mass above 5: (1 - 0.5)^5 = 1/32 (a numerical integral, used for messages only).

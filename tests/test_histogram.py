@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator import load_scenario
-from simulator.analysis import summarize
-from simulator.engine import simulate
-from simulator.histogram import BITS, Histogram, keys
-from simulator.tally import Tally, breakeven_months, cumulate, moments, year_ends
+from simulator.decide.policy import simulate
+from simulator.decide.summary import summarize
+from simulator.engine.histogram import BITS, Histogram, keys
+from simulator.engine.tally import Tally, breakeven_months, cumulate, moments, year_ends
 
 from .conftest import ROOT
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 
 from simulator import parse_scenario
-from simulator.batch import make_batch
 from simulator.costs import option_costs
-from simulator.engine import simulate
-from simulator.sampling import Streams, plan_blocks, sample_inputs
+from simulator.decide.policy import simulate
+from simulator.paths.batch import make_batch
+from simulator.paths.sampling import Streams, plan_blocks, sample_inputs
 
 H = 12
 PATHS = 3

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator import parse_scenario, run
-from simulator.analysis import summarize
-from simulator.engine import simulate
+from simulator.decide.policy import simulate
+from simulator.decide.summary import summarize
 
 PATHS = 1500
 SETTINGS = settings(

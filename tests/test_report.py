@@ -13,12 +13,19 @@ import numpy as np
 import pytest
 
 from simulator import load_scenario, parse_scenario, run
-from simulator.errors import ScenarioError, SimulationError
-from simulator.formatting import axis_money, markdown_table, money, number, share, text_table
-from simulator.histogram import BITS
-from simulator.narrative import cautions
-from simulator.plots import CHARTS
-from simulator.report import MARKER, ReportWriter, markdown_report, summary_json, write_report
+from simulator.engine.histogram import BITS
+from simulator.report.charts import CHARTS
+from simulator.report.tables import markdown_table, text_table
+from simulator.report.words import cautions
+from simulator.report.writer import (
+    MARKER,
+    ReportWriter,
+    markdown_report,
+    summary_json,
+    write_report,
+)
+from simulator.scenario.errors import ScenarioError, SimulationError
+from simulator.scenario.numbers import axis_money, money, number, share
 
 from .conftest import SCENARIOS
 

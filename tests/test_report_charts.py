@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from simulator import load_scenario, run
-from simulator.formatting import axis_money, share
-from simulator.plots import (
+from simulator.report.charts import (
     BASELINE_COLOUR,
     CHARTS,
     breakeven_curves,
@@ -18,6 +17,7 @@ from simulator.plots import (
     savings_histograms,
     setup_window,
 )
+from simulator.scenario.numbers import axis_money, share
 
 from .conftest import SCENARIOS
 

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import simulate
-from simulator.report import MARKER
+from simulator.report.writer import MARKER
 
 from .conftest import ROOT, SCENARIOS
 
@@ -250,7 +250,7 @@ def test_other_folders_are_never_replaced(no_charts, tmp_path, monkeypatch, case
 
 def test_the_command_imports_no_other_path_from_the_scenario():
     # The only keys whose values are file names would be here; there are none.
-    from simulator import schema
+    from simulator.scenario import schema
 
     types = {f.type for table in schema.OPTION_FIELDS.values() for f in table.values()}
     for table in (schema.SCENARIO, schema.WORKLOAD, schema.BUSINESS, schema.STRESS):
@@ -259,5 +259,5 @@ def test_the_command_imports_no_other_path_from_the_scenario():
         "quantity", "number", "integer", "numbers", "string", "bool", "enum", "option",
         "routes", "trigger",
     }  # fmt: skip
-    source = (ROOT / "src" / "simulator" / "cli.py").read_text(encoding="utf-8")
+    source = (ROOT / "simulator" / "cli.py").read_text(encoding="utf-8")
     assert 'folder = out or Path("reports") / Path(scenario).stem' in source

@@ -10,15 +10,15 @@ import pytest
 from scipy import stats
 
 from simulator import ScenarioError, parse_scenario
-from simulator.engine import simulate
-from simulator.sampling import (
+from simulator.decide.policy import simulate
+from simulator.paths.sampling import (
     BLOCK_SIZE,
     Streams,
-    copula_matrix,
     plan_blocks,
     sample_inputs,
 )
 from simulator.scenario import Correlation
+from simulator.scenario.copula import copula_matrix
 
 BASE = {
     "scenario": {"name": "sampling test", "horizon_months": 12, "paths": 1000, "seed": 3},

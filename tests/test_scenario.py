@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from simulator import ScenarioError, load_scenario, parse_scenario
-from simulator.distributions import Fixed, Normal, Uniform
 from simulator.scenario import apply_overrides
+from simulator.scenario.distributions import Fixed, Normal, Uniform
 
 from .conftest import ROOT
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from simulator import parse_scenario, run
-from simulator.sensitivity import (
+from simulator.decide.sensitivity import (
     TORNADO_SHARE,
     VARIANCE_BINS,
     PathSample,

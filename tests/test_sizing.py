@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from simulator import ScenarioError, SimulationError, load_scenario, parse_scenario, run
 from simulator.cli import simulate
-from simulator.report import ReportWriter
-from simulator.sizing import Machine, check_magnitudes, duration, estimate, plan, size
+from simulator.report.writer import ReportWriter
+from simulator.sizing.plan import Machine, check_magnitudes, duration, estimate, plan, size
 
 from .conftest import ONE_API, SCENARIOS
 
@@ -160,7 +160,7 @@ def test_rows_piling_up_for_paths_csv_suggest_no_path_data(tmp_path, monkeypatch
     guess = estimate(scenario, 10**8, workers=2, cores=2, report=True, path_data=True)
     assert guess.memory_parts["path_rows"] > guess.memory / 2
     machine = Machine(memory=int(guess.memory / 2), cores=2)
-    monkeypatch.setattr("simulator.sizing.free_disk", lambda folder: 2**50)
+    monkeypatch.setattr("simulator.sizing.plan.free_disk", lambda folder: 2**50)
     with pytest.raises(SimulationError, match=r"--no-path-data.*run at most [\d,]+ paths"):
         plan(scenario, 10**8, workers=2, report_folder=tmp_path / "r", computer=machine)
     # Without paths.csv the same run fits: its memory does not grow with paths.
@@ -176,7 +176,7 @@ def test_rows_piling_up_for_paths_csv_suggest_no_path_data(tmp_path, monkeypatch
 
 
 def test_paths_csv_beyond_the_free_disk_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr("simulator.sizing.free_disk", lambda folder: 300 * 2**20)
+    monkeypatch.setattr("simulator.sizing.plan.free_disk", lambda folder: 300 * 2**20)
     with pytest.raises(SimulationError) as caught:
         plan(small(), 10**7, report_folder=tmp_path / "r", computer=ROOMY)
     message = str(caught.value)
@@ -229,7 +229,7 @@ def test_max_minutes_sets_the_limit_and_zero_lifts_it(no_charts, chdir_tmp):
 
 
 def test_too_little_disk_for_paths_csv_is_refused(no_charts, chdir_tmp, monkeypatch):
-    monkeypatch.setattr("simulator.sizing.free_disk", lambda folder: 2**20)
+    monkeypatch.setattr("simulator.sizing.plan.free_disk", lambda folder: 2**20)
     refused = invoke(LOGISTICS, "--paths", "3000", "--quiet")
     assert refused.exit_code == 2
     assert "--no-path-data" in refused.stderr and refused.stderr.count("\n") == 1
@@ -238,7 +238,7 @@ def test_too_little_disk_for_paths_csv_is_refused(no_charts, chdir_tmp, monkeypa
 
 
 def test_too_little_memory_is_refused(chdir_tmp, monkeypatch):
-    monkeypatch.setattr("simulator.sizing.machine", lambda: Machine(memory=2**20, cores=2))
+    monkeypatch.setattr("simulator.sizing.plan.machine", lambda: Machine(memory=2**20, cores=2))
     refused = invoke(LOGISTICS, "--paths", "3000", "--no-report")
     assert refused.exit_code == 2
     assert "of memory, but this machine has 1 MiB available" in refused.stderr
@@ -338,7 +338,7 @@ def test_the_command_refuses_an_overflowing_scenario_in_one_line(chdir_tmp):
 def test_batches_waiting_for_a_slow_sink_are_bounded(monkeypatch):
     import multiprocessing
 
-    from simulator import engine
+    from simulator.engine import run as engine
 
     costed = multiprocessing.get_context("fork").Value("i", 0)
     real = engine._cost_batch

@@ -7,7 +7,7 @@ import pytest
 from scipy import special, stats
 
 from simulator.costs.self_hosted import _binomial_few
-from simulator.special import beta_inverse, binomial_counts, ndtri, poisson_counts
+from simulator.scenario.special import beta_inverse, binomial_counts, ndtri, poisson_counts
 
 RNG = np.random.default_rng(20261122)
 EDGES = np.array(

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from simulator import parse_scenario
-from simulator.batch import make_batch
 from simulator.costs import MODELS, on_prem, self_hosted
-from simulator.sampling import Streams, plan_blocks, sample_inputs
+from simulator.paths.batch import make_batch
+from simulator.paths.sampling import Streams, plan_blocks, sample_inputs
 
 PATHS = 24
 MONTHS = 15

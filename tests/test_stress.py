@@ -11,10 +11,8 @@ import numpy as np
 import pytest
 
 from simulator import ScenarioError, load_scenario, parse_scenario, run
-from simulator.analysis import summarize
-from simulator.engine import simulate
-from simulator.scenario import StressSettings
-from simulator.stress import (
+from simulator.decide.policy import simulate
+from simulator.decide.stress import (
     REASONS,
     SCAN,
     TOLERANCE,
@@ -22,6 +20,8 @@ from simulator.stress import (
     breakeven_volumes,
     stress_test,
 )
+from simulator.decide.summary import summarize
+from simulator.scenario import StressSettings
 
 from .conftest import SCENARIOS
 
@@ -126,7 +126,7 @@ def test_a_searched_trigger_is_chosen_on_the_forecast_not_the_shock():
 def test_a_finished_runs_trigger_is_not_searched_again(monkeypatch):
     # The stress test reruns the run's own scenario, whose trigger the run fixed: the
     # runs under shocks cost that trigger without searching it once more.
-    from simulator import policy
+    from simulator.decide import policy
 
     logistics = load_scenario(SCENARIOS / "logistics.toml")
     plain = simulate(logistics, paths=3000, seed=4)
@@ -382,7 +382,7 @@ def _by_gid(figure, prefix):
 
 
 def test_sentences_answer_the_questions(monotone):
-    from simulator.narrative import (
+    from simulator.report.words import (
         breakeven_sentence,
         breakeven_sentences,
         sensitivity_sentence,
@@ -394,7 +394,7 @@ def test_sentences_answer_the_questions(monotone):
         (r["volume_realization"], r["growth_realization"]): r["options"]["cheap"]["p_cheaper"]
         for r in monotone.extra["stress"]
     }
-    from simulator.formatting import share
+    from simulator.scenario.numbers import share
 
     assert stress_sentence(monotone) == (
         f"If volume comes in at half the forecast, cheap beats base on {share(grid[0.5, 1.0])} "
@@ -413,8 +413,8 @@ def test_sentences_answer_the_questions(monotone):
 
 
 def test_stress_heatmap_shows_the_grid(monotone):
-    from simulator.narrative import stress_sentence
-    from simulator.plots import stress_heatmap
+    from simulator.report.charts import stress_heatmap
+    from simulator.report.words import stress_sentence
 
     figure = stress_heatmap(monotone)
     images = _by_gid(figure, "stress-grid")
@@ -447,7 +447,7 @@ def test_stress_heatmap_shows_the_grid(monotone):
 
 
 def test_breakeven_curve_shows_the_search(monotone):
-    from simulator.plots import volume_breakeven_curves
+    from simulator.report.charts import volume_breakeven_curves
 
     figure = volume_breakeven_curves(monotone)
     curves = _by_gid(figure, "volume-curve")
@@ -469,8 +469,8 @@ def test_breakeven_curve_shows_the_search(monotone):
 
 
 def test_tornado_bars_are_the_decile_medians(monotone):
-    from simulator.narrative import sensitivity_sentence
-    from simulator.plots import TORNADO_INPUTS, tornado
+    from simulator.report.charts import TORNADO_INPUTS, tornado
+    from simulator.report.words import sensitivity_sentence
 
     figure = tornado(monotone)
     low = _by_gid(figure, "tornado-low")
@@ -489,8 +489,8 @@ def test_tornado_bars_are_the_decile_medians(monotone):
 
 
 def test_report_with_a_stress_test(tmp_path, monotone):
-    from simulator.plots import CHARTS
-    from simulator.report import write_report
+    from simulator.report.charts import CHARTS
+    from simulator.report.writer import write_report
 
     folder = write_report(monotone, tmp_path / "report")
     names = {p.name for p in folder.iterdir()}
@@ -545,7 +545,7 @@ def test_a_single_option_has_nothing_to_compare():
 
 
 def test_searches_cost_fewer_options_on_the_same_draws():
-    from simulator.stress import costed_with, evaluate
+    from simulator.decide.stress import costed_with, evaluate
 
     logistics = load_scenario(SCENARIOS / "logistics.toml")
     assert costed_with(logistics, "hybrid") == ("api", "hosted_open", "hybrid")

@@ -1,0 +1,176 @@
+"""Staged migration: serve from one option, move to another once spend justifies it.
+
+On each path the ``start`` option's monthly cost is watched; once it has been above
+``trigger_monthly_cost`` for ``trigger_months`` consecutive months, the ``then``
+option's life (hiring, setup) begins the next month, and ``start`` keeps serving the
+traffic until ``then``'s setup ends. Spend before month 1 is taken to be month 1's
+(the bill the team has today), so a trigger below today's spend, or
+``trigger_months = 0``, starts the migration in month 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..paths.batch import Batch
+from ..scenario.model import OPTIMIZE, Option
+from .self_hosted import lifecycle
+
+__all__ = [
+    "costs_for_trigger",
+    "highest_trigger",
+    "migration_start",
+    "monthly_costs",
+    "start_costs",
+    "total_for_trigger",
+]
+
+
+def migration_start(start_monthly: np.ndarray, trigger, trigger_months: int) -> np.ndarray:
+    """0-based month in which the migration begins on each path; the horizon (the
+    number of months) where it never does.
+
+    Parameters
+    ----------
+    start_monthly
+        The ``start`` option's monthly cost, ``(months, paths)``.
+    trigger
+        Monthly cost to exceed: a number, or one per path.
+    trigger_months
+        Consecutive months above the trigger before the migration begins.
+    """
+    months, paths = start_monthly.shape
+    begin = np.full(paths, float(months))
+    if trigger_months == 0:
+        begin[:] = 0.0
+        return begin
+    above = start_monthly > trigger
+    begin[above[0]] = 0.0  # above today: the months before month 1 were too
+    run = np.zeros(paths)
+    for t in range(months - 1):
+        run = np.where(above[t], run + 1, 0.0)
+        fires = (run >= trigger_months) & (begin == months)
+        begin[fires] = t + 1
+    return begin
+
+
+def highest_trigger(start_monthly: np.ndarray, trigger_months: int) -> np.ndarray:
+    """Per path, the monthly cost below which a trigger starts a migration within the
+    horizon (a path migrates exactly when the trigger is below it); infinity when
+    ``trigger_months`` is 0, for then every trigger migrates at once."""
+    months, paths = start_monthly.shape
+    if trigger_months == 0:
+        return np.full(paths, np.inf)
+    # The lowest spend over each window of trigger_months months ending at t, the months
+    # before month 1 counting as month 1; a trigger below it fires at t.
+    window = start_monthly[0].copy()
+    highest = window.copy()
+    for t in range(1, months - 1):
+        window = start_monthly[max(0, t - trigger_months + 1) : t + 1].min(axis=0)
+        if t < trigger_months - 1:
+            np.minimum(window, start_monthly[0], out=window)
+        np.maximum(highest, window, out=highest)
+    return highest
+
+
+def serving_share(option: Option, batch: Batch, begin: np.ndarray):
+    """Share of each month the ``then`` option serves the traffic, ``(months, paths)``:
+    none before ``begin``, none during its setup, pro rata in a month partly in setup
+    (the stack's own :func:`~simulator.costs.self_hosted.lifecycle`; an API has none)."""
+    if option.kind == "api":
+        return (batch.months >= begin).astype(float)
+    return lifecycle(option, batch, begin).serving
+
+
+def start_costs(option: Option, batch: Batch) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Cost components of the ``start`` option over the whole horizon (worked out once
+    per batch), and their monthly total."""
+    from . import monthly_total, option_costs
+
+    name = option.params["start"]
+    parts = option_costs(batch, name)
+    total = batch.cached(f"monthly:{name}", lambda: monthly_total(parts, batch.shape))
+    return parts, total
+
+
+def costs_for_trigger(
+    option: Option, batch: Batch, trigger
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Cost components of the policy with ``trigger`` (a number, or one per path; infinity
+    never migrates), and the month each path's migration begins (the horizon: never)."""
+    start, then, migrating, begin = _stages(option, batch, trigger)
+    if migrating.size < batch.size:
+        then = {k: _on_paths(v, migrating, batch.shape) for k, v in then.items()}
+    return start | then, begin
+
+
+def total_for_trigger(option: Option, batch: Batch, trigger) -> tuple[np.ndarray, np.ndarray]:
+    """Total cost of the policy with ``trigger`` per path, shape ``(paths,)``, and the
+    month each path's migration begins (see :func:`costs_for_trigger`)."""
+    from . import monthly_total
+
+    start, then, migrating, begin = _stages(option, batch, trigger)
+    total = monthly_total(start, batch.shape)
+    if migrating.size == batch.size:
+        total += monthly_total(then, batch.shape)
+    elif migrating.size:
+        total[:, migrating] += monthly_total(then, (batch.shape[0], migrating.size))
+    return total.sum(axis=0), begin
+
+
+def _stages(option: Option, batch: Batch, trigger):
+    """``start``'s cost components, ``then``'s on the paths that migrate (each prefixed
+    with its option's name), the index of those paths and each path's migration month."""
+    scenario = batch.scenario
+    parts, start_monthly = start_costs(option, batch)
+    begin = migration_start(start_monthly, trigger, option.params["trigger_months"])
+    then = scenario.options[option.params["then"]]
+    prefix = option.params["start"]
+    migrating = np.flatnonzero(begin < scenario.horizon_months)
+    if not migrating.size:
+        return {f"{prefix}.{k}": v for k, v in parts.items()}, {}, migrating, begin
+    serving = serving_share(then, batch, begin)
+    start = {f"{prefix}.{k}": v * (1.0 - serving) for k, v in parts.items()}
+    if migrating.size < batch.size:
+        # Only the paths that migrate pay anything of then's: cost those alone.
+        within = batch.take(migrating)
+        then_parts = _then_costs(then, within, begin[migrating], serving[:, migrating])
+    else:
+        then_parts = _then_costs(then, batch, begin, serving)
+    return start, {f"{then.name}.{k}": v for k, v in then_parts.items()}, migrating, begin
+
+
+def _then_costs(then: Option, batch: Batch, begin: np.ndarray, serving: np.ndarray):
+    """The ``then`` option's cost components with its life beginning at ``begin``."""
+    from . import MODELS, notes_discarded
+
+    with notes_discarded(batch, then.name):
+        if then.kind == "api":
+            return {k: v * serving for k, v in MODELS["api"](then, batch, batch.volume).items()}
+        return MODELS[then.kind](then, batch, batch.volume, start=begin)
+
+
+def _on_paths(part, paths: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A cost component of the batch's ``paths`` laid out over all its paths, zero on
+    the others."""
+    out = np.zeros(shape)
+    out[:, paths] = part
+    return out
+
+
+def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str, np.ndarray]:
+    """Monthly cost of a ``staged`` option, by component: ``start``'s components until
+    the migration is done (prefixed ``START.``) and ``then``'s from the trigger on
+    (prefixed ``THEN.``). Notes ``migrates`` (1 or 0) and ``migration_month`` (1-based;
+    one past the horizon where it never migrates)."""
+    path = option.path("trigger_monthly_cost")
+    if path not in batch.scenario.quantities:
+        raise ValueError(
+            f"{option.name}: trigger_monthly_cost = {OPTIMIZE!r} must be resolved first "
+            "(see simulator.policy.resolve_triggers)"
+        )
+    costs, begin = costs_for_trigger(option, batch, batch.value(path))
+    months = batch.scenario.horizon_months
+    batch.note(option, "migrates", (begin < months).astype(float))
+    batch.note(option, "migration_month", begin + 1.0)
+    return costs

@@ -1,0 +1,300 @@
+"""From per-path outcomes to the numbers a decision needs (no I/O).
+
+Everything in the summary JSON is computed here, from a :class:`~simulator.engine.PathResults`,
+into a :class:`SimulationResult` that the CLI and the report only format.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..engine.histogram import Histogram
+from ..engine.run import PathResults
+from ..engine.tally import cvar
+from ..scenario.requirements import exclusions
+
+__all__ = [
+    "Distribution",
+    "OptionSummary",
+    "Comparison",
+    "SimulationResult",
+    "summarize",
+    "describe_costs",
+    "cvar",
+    "SCHEMA_VERSION",
+]
+
+SCHEMA_VERSION = 1
+PERCENTILES = (5, 25, 50, 75, 95)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Mean, spread, percentiles and tail of a cost across paths."""
+
+    mean: float
+    sd: float
+    p5: float
+    p25: float
+    p50: float
+    p75: float
+    p95: float
+    cvar95: float
+
+    def to_dict(self) -> dict[str, float]:
+        """The JSON form."""
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def describe_costs(histogram: Histogram, moments: np.ndarray) -> Distribution:
+    """Summarize a cost across paths from its histogram and ``[count, mean, M2]``."""
+    p = histogram.quantile(np.array(PERCENTILES) / 100)
+    exact = histogram.min == histogram.max  # every path the same: no rounding at all
+    return Distribution(
+        mean=histogram.min if exact else float(moments[1]),
+        sd=0.0 if exact else math.sqrt(max(moments[2], 0.0) / moments[0]),
+        p5=float(p[0]),
+        p25=float(p[1]),
+        p50=float(p[2]),
+        p75=float(p[3]),
+        p95=float(p[4]),
+        cvar95=histogram.tail_mean(0.05),
+    )
+
+
+@dataclass(frozen=True)
+class OptionSummary:
+    """One option's cost distribution and standing among the options."""
+
+    name: str
+    label: str
+    kind: str
+    total_cost: Distribution
+    npv: Distribution
+    monthly_cost: dict[str, list[float]]
+    p_cheapest: float
+    expected_regret: float
+    breakdown: dict[str, float]
+    notes: dict[str, dict[str, float]] = field(default_factory=dict)
+    policy: dict[str, Any] | None = None
+    p_latency_met: float | None = None
+    excluded: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``notes``, ``policy``, ``p_latency_met`` and ``excluded``
+        only where they apply)."""
+        out = {
+            "label": self.label,
+            "kind": self.kind,
+            "total_cost": self.total_cost.to_dict(),
+            "npv": self.npv.to_dict(),
+            "monthly_cost": self.monthly_cost,
+            "p_cheapest": self.p_cheapest,
+            "expected_regret": self.expected_regret,
+            "breakdown": self.breakdown,
+        }
+        if self.notes:
+            out["notes"] = self.notes
+        if self.policy is not None:
+            out["policy"] = self.policy
+        if self.p_latency_met is not None:
+            out["p_latency_met"] = self.p_latency_met
+        if self.excluded is not None:
+            out["excluded"] = self.excluded
+        return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One option against the baseline, path by path."""
+
+    name: str
+    p_cheaper: float
+    p_cheaper_se: float
+    p_cheaper_by_year: list[float]
+    savings: dict[str, float]
+    breakeven_p_within_horizon: float
+    breakeven_p50: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "p_cheaper": self.p_cheaper,
+            "p_cheaper_se": self.p_cheaper_se,
+            "p_cheaper_by_year": self.p_cheaper_by_year,
+            "savings": self.savings,
+            "breakeven_month": {
+                "p_within_horizon": self.breakeven_p_within_horizon,
+                "p50": self.breakeven_p50,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Everything a run found: per-path outcomes and their summaries.
+
+    ``paths`` holds the raw per-path arrays for analysts; ``options`` and ``versus``
+    hold the summaries; :meth:`to_dict` is the summary JSON of the contract, with
+    ``extra`` (added summary keys: ``precision``, ``stress``, ``breakeven``...) merged
+    in. ``timings`` holds the seconds later analyses took (the stress test's), which
+    are not part of the summary so that it stays the same from run to run.
+    """
+
+    paths: PathResults
+    options: dict[str, OptionSummary]
+    versus: dict[str, Comparison]
+    extra: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def scenario(self):
+        """The scenario that was run."""
+        return self.paths.scenario
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary JSON (schema version 1), with finite numbers or null only."""
+        s = self.scenario
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": {
+                "name": s.name,
+                "horizon_months": s.horizon_months,
+                "paths": self.paths.paths,
+                "seed": self.paths.seed,
+                "baseline": s.baseline,
+                "currency": s.currency,
+                "description": s.description,
+                "sampling": s.sampling,
+                "discount_rate": s.discount_rate,
+                "entropy": self.paths.entropy,
+                "file": s.source,
+                "file_sha256": s.source_sha256,
+                "overrides": list(s.overrides),
+            },
+            "options": {n: o.to_dict() for n, o in self.options.items()},
+            "versus_baseline": {n: c.to_dict() for n, c in self.versus.items()},
+            **self.extra,
+        }
+
+
+def breakeven_median(counts: np.ndarray) -> int | None:
+    """Median break-even month from counts per month (index 0: never breaks even),
+    counting never as later than every month; ``None`` when fewer than half the paths
+    break even within the horizon."""
+    n = counts.sum()
+    if counts[0] > n / 2:
+        return None
+    order = np.concatenate([counts[1:], counts[:1]])  # never goes last
+    rank = math.ceil(0.5 * n)
+    return int(np.searchsorted(np.cumsum(order), rank) + 1)
+
+
+def _describe_note(histogram: Histogram, moments: np.ndarray) -> dict[str, float]:
+    p = histogram.quantile([0.05, 0.5, 0.95])
+    return {"mean": float(moments[1]), "p5": float(p[0]), "p50": float(p[1]), "p95": float(p[2])}
+
+
+def _policy(option, notes: dict[str, dict[str, float]], results: PathResults) -> dict[str, Any]:
+    """A staged option's ``policy`` summary: its trigger, how often and when it
+    migrates (the median counts never as latest; ``None`` below half the paths)."""
+    trigger = results.scenario.fixed_value(option.path("trigger_monthly_cost"))
+    p_migrates = notes["migrates"]["mean"]
+    month = notes["migration_month"]["p50"]
+    out: dict[str, Any] = {
+        "trigger_monthly_cost": None if math.isinf(trigger) else trigger,
+        "p_migrates": p_migrates,
+        "migration_month_p50": round(month) if p_migrates >= 0.5 else None,
+        "optimized": option.name in results.policies,
+    }
+    if option.name in results.policies:
+        out["search"] = results.policies[option.name].to_dict()
+    return out
+
+
+def summarize(results: PathResults) -> SimulationResult:
+    """Compute every summary of the contract from a run's aggregates."""
+    scenario = results.scenario
+    tally = results.tally
+    sums = tally.totals()
+    n = results.paths
+
+    options = {}
+    for name in tally.names:
+        option = scenario.options[name]
+        monthly = tally.monthly[name].quantile_rows([0.05, 0.5, 0.95])
+        components = {
+            key.split(":", 2)[2]: float(value[0]) / n
+            for key, value in sums.items()
+            if key.startswith(f"component:{name}:")
+        }
+        prefix = f"moments:note:{name}:"
+        notes = {
+            key[len(prefix) :]: _describe_note(tally.histograms[key[len("moments:") :]], sums[key])
+            for key in sums
+            if key.startswith(prefix)
+        }
+        p_latency = notes.pop("latency_met", {}).get("mean")
+        npv = tally.counted_as(f"npv:{name}")
+        options[name] = OptionSummary(
+            name=name,
+            label=option.label,
+            kind=option.kind,
+            total_cost=describe_costs(
+                tally.histograms[f"total:{name}"], sums[f"moments:total:{name}"]
+            ),
+            npv=describe_costs(tally.histograms[npv], sums[f"moments:{npv}"]),
+            monthly_cost={
+                "p5": monthly[0].tolist(),
+                "p50": monthly[1].tolist(),
+                "p95": monthly[2].tolist(),
+            },
+            p_cheapest=float(sums[f"cheapest:{name}"][0]) / n,
+            expected_regret=float(sums[f"regret:{name}"][0]) / n,
+            breakdown=components,
+            notes=notes,
+            policy=_policy(option, notes, results) if option.kind == "staged" else None,
+            p_latency_met=p_latency,
+        )
+    excluded = exclusions(
+        scenario, {n: o.p_latency_met for n, o in options.items() if o.p_latency_met is not None}
+    )
+    for name, reason in excluded.items():
+        options[name] = dataclasses.replace(options[name], excluded=reason)
+
+    errors = tally.standard_errors(scenario.sampling)
+    versus = {}
+    for name in tally.rivals:
+        p = float(sums[f"cheaper:{name}"][0]) / n
+        savings = tally.histograms[f"savings:{name}"]
+        pct = savings.quantile([0.05, 0.5, 0.95])
+        breakeven = sums[f"breakeven:{name}"]
+        versus[name] = Comparison(
+            name=name,
+            p_cheaper=p,
+            p_cheaper_se=errors[f"p_cheaper:{name}"],
+            p_cheaper_by_year=(sums[f"by_year:{name}"] / n).tolist(),
+            savings={
+                "mean": float(sums[f"savings:{name}"][0]) / n,
+                "p5": float(pct[0]),
+                "p50": float(pct[1]),
+                "p95": float(pct[2]),
+            },
+            breakeven_p_within_horizon=float(n - breakeven[0]) / n,
+            breakeven_p50=breakeven_median(breakeven),
+        )
+    extra = {}
+    if results.precision is not None:
+        worst = max(errors.values(), default=0.0)
+        extra["precision"] = {
+            "target": results.precision,
+            "worst_standard_error": float(worst),
+            "met": bool(worst <= results.precision),
+            "paths_used": n,
+        }
+    return SimulationResult(results, options, versus, extra)

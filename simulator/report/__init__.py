@@ -1,0 +1,2 @@
+"""The only writer of files: the report folder (HTML, Markdown, summary JSON, CSV,
+charts), its words, tables and templates."""

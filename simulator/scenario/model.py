@@ -1,0 +1,126 @@
+"""What a validated scenario is: frozen dataclasses, one per table of the file.
+
+A :class:`Scenario` holds every quantity as a
+:class:`~simulator.scenario.distributions.Distribution`; options keep their validated
+keys in ``params``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import schema
+from .distributions import Distribution
+
+__all__ = [
+    "Correlation",
+    "Option",
+    "Route",
+    "Scenario",
+    "StressSettings",
+    "Requirements",
+    "OPTIMIZE",
+]
+
+OPTIMIZE = "optimize"
+"""The ``trigger_monthly_cost`` of a staged option whose trigger is searched for."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """One leg of a hybrid option: ``share`` of the volume goes to ``option``."""
+
+    option: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Option:
+    """A hosting option: its kind, label and validated parameters."""
+
+    name: str
+    kind: str
+    label: str
+    params: Mapping[str, Any]
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """The routes of a hybrid option (empty for other kinds)."""
+        return self.params.get("routes", ())
+
+    def path(self, key: str) -> str:
+        """Dotted key path of one of this option's keys."""
+        return f"options.{self.name}.{key}"
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """A target rank (Spearman) correlation between two sampled inputs."""
+
+    between: tuple[str, str]
+    rank: float
+
+
+@dataclass(frozen=True)
+class StressSettings:
+    """The ``[stress]`` table: the forecast-shock grid and the paths its runs use.
+
+    ``volume_realization`` and ``growth_realization`` are sorted, without repeats.
+    """
+
+    volume_realization: tuple[float, ...] = schema.STRESS["volume_realization"].default
+    growth_realization: tuple[float, ...] = schema.STRESS["growth_realization"].default
+    paths: int = schema.STRESS["paths"].default
+    sensitivity_paths: int = schema.STRESS["sensitivity_paths"].default
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """The ``[requirements]`` table: constraints that override cost (section 7)."""
+
+    data_residency: bool = False
+    max_ttft_ms: float | None = None
+    min_p_latency_met: float = schema.REQUIREMENTS["min_p_latency_met"].default
+    ops_capacity: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: settings, workload, options and correlations.
+
+    ``quantities`` maps every dotted key path that holds a quantity to its
+    distribution; ``inputs`` lists, in a stable order, those that are uncertain.
+    """
+
+    name: str
+    description: str
+    horizon_months: int
+    discount_rate: float
+    hours_per_month: float
+    paths: int
+    seed: int | None
+    baseline: str
+    currency: str
+    sampling: str
+    options: Mapping[str, Option]
+    quantities: Mapping[str, Distribution]
+    correlations: tuple[Correlation, ...] = ()
+    stress: StressSettings = StressSettings()
+    requirements: Requirements = Requirements()
+    source: str | None = None
+    source_sha256: str | None = None
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Dotted paths of the uncertain (non-fixed) quantities, in file order."""
+        return tuple(k for k, d in self.quantities.items() if not d.is_fixed)
+
+    def fixed_value(self, path: str) -> float:
+        """The value of a quantity that does not vary (raises if it does)."""
+        dist = self.quantities[path]
+        if not dist.is_fixed:
+            raise KeyError(f"{path} is uncertain")
+        return dist.support()[0]

@@ -1,0 +1,394 @@
+"""Validation: a scenario document (as read from TOML) into a frozen :class:`Scenario`.
+
+Every problem is a :class:`~simulator.scenario.errors.ScenarioError` naming the key
+path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from . import schema
+from .copula import copula_matrix
+from .distributions import Distribution, Fixed, Normal, check_magnitude, parse_distribution
+from .errors import ScenarioError, unknown
+from .model import (
+    OPTIMIZE,
+    Correlation,
+    Option,
+    Requirements,
+    Route,
+    Scenario,
+    StressSettings,
+)
+from .schema import REQUIRED, Field
+
+__all__ = ["parse_scenario", "OPTIONAL_TABLES"]
+
+# A normal whose tail crosses a key's bound by less than this is truncated there
+# silently; more than this is almost certainly a mistake and is refused.
+_NEGLIGIBLE_TAIL = 1e-6
+
+_TOP_LEVEL = (
+    "scenario",
+    "workload",
+    "business",
+    "options",
+    "correlations",
+    "stress",
+    "requirements",
+)
+OPTIONAL_TABLES = ("business", "stress", "requirements")
+
+# Option kinds that build and run their own serving stack.
+_STACK_KINDS = ("self_hosted", "cloud_managed", "on_prem")
+# What a staged option may migrate to (it needs a start month it can be shifted to).
+_STAGED_TARGETS = ("api", *_STACK_KINDS)
+_DEFAULT_OPS_LOAD = {
+    "api": "none",
+    "cloud_managed": "limited",
+    "self_hosted": "dedicated",
+    "on_prem": "dedicated",
+}
+
+
+def _check_keys(table: Any, fields: Mapping[str, Field], where: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ScenarioError(f"must be a table, got {table!r}", key=where)
+    for key in table:
+        if key not in fields:
+            raise ScenarioError(unknown(key, f"a key of [{where}]", fields), key=f"{where}.{key}")
+    for key, spec in fields.items():
+        if spec.default is REQUIRED and key not in table:
+            raise ScenarioError("is required", key=f"{where}.{key}")
+    return table
+
+
+def _scalar(value: Any, spec: Field, key: str) -> Any:
+    """Validate a non-quantity value against its field."""
+    kind = spec.type
+    if kind in ("string", "option"):
+        if not isinstance(value, str):
+            raise ScenarioError(f"must be a string, got {value!r}", key=key)
+        if kind == "string" and len(value) > 10_000:
+            raise ScenarioError("is longer than 10,000 characters", key=key)
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ScenarioError(f"must be true or false, got {value!r}", key=key)
+        return value
+    if kind == "enum":
+        if value not in spec.choices:
+            raise ScenarioError(unknown(value, "allowed here", spec.choices), key=key)
+        return value
+    if kind in ("number", "integer"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ScenarioError(f"must be a number ({spec.allowed()}), got {value!r}", key=key)
+        if kind == "integer" and not (isinstance(value, int) or float(value).is_integer()):
+            raise ScenarioError(
+                f"must be a whole number ({spec.allowed()}), got {value!r}", key=key
+            )
+        if kind == "number":
+            value = check_magnitude(value, "the value", key)
+        if not spec.admits(value):
+            raise ScenarioError(f"must be {spec.allowed()}, got {value!r}", key=key)
+        return int(value) if kind == "integer" else float(value)
+    if kind == "numbers":
+        if not isinstance(value, list) or not value:
+            raise ScenarioError(
+                f"must be a non-empty list of numbers ({spec.allowed()}), got {value!r}", key=key
+            )
+        if len(value) > schema.MAX_LIST:
+            raise ScenarioError(
+                f"holds {len(value)} values; at most {schema.MAX_LIST} are allowed", key=key
+            )
+        item = dataclasses.replace(spec, type="number")
+        numbers = [_scalar(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
+        return tuple(sorted(set(numbers)))
+    raise AssertionError(f"unhandled field type {kind}")  # pragma: no cover
+
+
+def _quantity(value: Any, spec: Field, key: str) -> Distribution:
+    """Parse a quantity and check that every draw lies in the key's range."""
+    dist = parse_distribution(value, key)
+    lo, hi = spec.low, spec.high
+    outside = dist.mass_outside(lo, hi)
+    if isinstance(dist, Normal) and 0 < outside < _NEGLIGIBLE_TAIL:
+        return dist.truncated(lo, hi)
+    if outside > 0:
+        share = f"{outside:.2%} of draws fall" if outside < 1 else "every draw falls"
+        hint = " (add low/high to truncate it)" if isinstance(dist, Normal) else ""
+        raise ScenarioError(
+            f"{dist.describe()}: {share} outside what is allowed ({spec.allowed()}){hint}",
+            key=key,
+        )
+    if (spec.open_low and _atom(dist, lo)) or (spec.open_high and _atom(dist, hi)):
+        raise ScenarioError(f"{dist.describe()}: must be {spec.allowed()}", key=key)
+    return dist
+
+
+def _atom(dist: Distribution, x: float) -> bool:
+    """Whether ``dist`` puts positive probability exactly on ``x``."""
+    values = getattr(dist, "values", None)
+    if values is not None:
+        return x in values
+    return dist.is_fixed and dist.support()[0] == x
+
+
+def _table(
+    raw: Mapping[str, Any],
+    fields: Mapping[str, Field],
+    where: str,
+    quantities: dict[str, Distribution],
+) -> dict[str, Any]:
+    """Validate one table; quantities go to ``quantities``, the rest is returned."""
+    _check_keys(raw, fields, where)
+    out: dict[str, Any] = {}
+    for key, spec in fields.items():
+        path = f"{where}.{key}"
+        if key not in raw:
+            value = spec.default
+            if spec.type == "quantity" and value is not None:
+                quantities[path] = Fixed(float(value))
+            else:
+                out[key] = value
+            continue
+        if spec.type == "trigger" and raw[key] == OPTIMIZE:
+            out[key] = OPTIMIZE
+        elif spec.type in ("quantity", "trigger"):
+            quantities[path] = _quantity(raw[key], spec, path)
+        elif spec.type == "routes":
+            out[key] = _routes(raw[key], path)
+        else:
+            out[key] = _scalar(raw[key], spec, path)
+    return out
+
+
+def _routes(value: Any, key: str) -> tuple[Route, ...]:
+    example = '[{ option = "self_hosted", share = 0.8 }, { option = "api", share = 0.2 }]'
+    if not isinstance(value, list) or not value:
+        raise ScenarioError(f"must be a list of routes such as {example}", key=key)
+    routes = []
+    for i, item in enumerate(value):
+        where = f"{key}[{i}]"
+        if not isinstance(item, dict):
+            raise ScenarioError("must be a table such as { option = ..., share = ... }", key=where)
+        fields = {"option": Field("option"), "share": Field("number", low=0.0, high=1.0)}
+        _check_keys(item, fields, where)
+        routes.append(
+            Route(
+                _scalar(item["option"], fields["option"], f"{where}.option"),
+                _scalar(item["share"], fields["share"], f"{where}.share"),
+            )
+        )
+    total = sum(r.share for r in routes)
+    if abs(total - 1) > 1e-9:
+        raise ScenarioError(f"route shares must sum to 1, they sum to {total:g}", key=key)
+    names = [r.option for r in routes]
+    if len(set(names)) != len(names):
+        raise ScenarioError("names the same option twice", key=key)
+    return tuple(routes)
+
+
+def _options(raw: Any, quantities: dict[str, Distribution]) -> dict[str, Option]:
+    if not isinstance(raw, dict) or not raw:
+        raise ScenarioError(
+            'needs at least one option, such as [options.api] with kind = "api"', key="options"
+        )
+    options: dict[str, Option] = {}
+    for name, table in raw.items():
+        where = f"options.{name}"
+        if not isinstance(table, dict):
+            raise ScenarioError("must be a table", key=where)
+        if "kind" not in table:
+            raise ScenarioError(
+                f"needs a kind, one of: {', '.join(schema.KINDS)}", key=f"{where}.kind"
+            )
+        kind = table["kind"]
+        if not isinstance(kind, str) or kind not in schema.OPTION_FIELDS:
+            raise ScenarioError(unknown(kind, "an option kind", schema.KINDS), key=f"{where}.kind")
+        params = _table(table, schema.OPTION_FIELDS[kind], where, quantities)
+        label = params.pop("label") or name
+        params.pop("kind")
+        if kind in _STACK_KINDS:
+            if params["setup_gpus"] is None:
+                params["setup_gpus"] = params["gpus_per_replica"]
+            if params["initial_hires"] is None:
+                params["initial_hires"] = params["engineers"]
+        if kind == "on_prem":
+            params["provisioning"] = "peak"
+        if params["data_leaves_perimeter"] is None:
+            params["data_leaves_perimeter"] = kind == "api"
+        if params["ops_load"] is None:
+            params["ops_load"] = _DEFAULT_OPS_LOAD.get(kind)
+        options[name] = Option(name, kind, label, MappingProxyType(params))
+    _check_references(options, quantities)
+    return options
+
+
+def _check_references(options: Mapping[str, Option], quantities: Mapping[str, Distribution]):
+    for option in options.values():
+        if option.kind == "staged":
+            _check_staged(option, options)
+        if option.kind in _STACK_KINDS:
+            fallback = option.params["fallback"]
+            key = option.path("fallback")
+            if fallback is not None:
+                if fallback not in options:
+                    raise ScenarioError(unknown(fallback, "an option", options), key=key)
+                if options[fallback].kind != "api":
+                    raise ScenarioError(
+                        f"'{fallback}' is a {options[fallback].kind} option; "
+                        "a fallback must be an api option",
+                        key=key,
+                    )
+            elif quantities[option.path("escalation_rate")].support()[1] > 0:
+                raise ScenarioError(
+                    "escalations need somewhere to go: set fallback to an api option, "
+                    "or escalation_rate to 0",
+                    key=option.path("escalation_rate"),
+                )
+        for i, route in enumerate(option.routes):
+            key = f"{option.path('routes')}[{i}].option"
+            if route.option not in options:
+                raise ScenarioError(unknown(route.option, "an option", options), key=key)
+            if options[route.option].kind == "staged":
+                raise ScenarioError(
+                    f"'{route.option}' is a staged policy; routes carry fixed options", key=key
+                )
+    for name in options:
+        _check_acyclic(name, options, ())
+
+
+def _check_staged(option: Option, options: Mapping[str, Option]) -> None:
+    start, then = option.params["start"], option.params["then"]
+    for key, name, allowed in (
+        ("start", start, [k for k in options if options[k].kind != "staged"]),
+        ("then", then, [k for k in options if options[k].kind in _STAGED_TARGETS]),
+    ):
+        if name not in options:
+            raise ScenarioError(unknown(name, "an option", allowed), key=option.path(key))
+        if name not in allowed:
+            kinds = "any kind but staged" if key == "start" else ", ".join(_STAGED_TARGETS)
+            raise ScenarioError(
+                f"'{name}' is a {options[name].kind} option; {key} must be {kinds}",
+                key=option.path(key),
+            )
+    if start == then:
+        raise ScenarioError("start and then name the same option", key=option.path("then"))
+
+
+def _check_acyclic(name: str, options: Mapping[str, Option], chain: tuple[str, ...]):
+    if name in chain:
+        cycle = " -> ".join((*chain[chain.index(name) :], name))
+        key = f"options.{chain[0]}.routes"
+        raise ScenarioError(f"hybrid routes form a cycle: {cycle}", key=key)
+    for route in options[name].routes:
+        _check_acyclic(route.option, options, (*chain, name))
+
+
+def _correlations(raw: Any, quantities: Mapping[str, Distribution]) -> tuple[Correlation, ...]:
+    if not isinstance(raw, list):
+        raise ScenarioError(
+            "must be an array of tables: [[correlations]] with between and rank",
+            key="correlations",
+        )
+    seen: dict[frozenset[str], int] = {}
+    out = []
+    uncertain = [k for k, d in quantities.items() if not d.is_fixed]
+    fields = {"between": Field("string"), "rank": Field("number", low=-1.0, high=1.0)}
+    for i, item in enumerate(raw):
+        where = f"correlations[{i}]"
+        _check_keys(item, fields, where)
+        between = item["between"]
+        if (
+            not isinstance(between, list)
+            or len(between) != 2
+            or not all(isinstance(b, str) for b in between)
+        ):
+            raise ScenarioError("must name two inputs by dotted key path", key=f"{where}.between")
+        for b in between:
+            if b not in quantities:
+                raise ScenarioError(
+                    unknown(b, "a quantity of this scenario", uncertain), key=f"{where}.between"
+                )
+            if quantities[b].is_fixed:
+                raise ScenarioError(
+                    f"'{b}' is fixed; only uncertain inputs can be correlated",
+                    key=f"{where}.between",
+                )
+        if between[0] == between[1]:
+            raise ScenarioError("an input cannot be correlated with itself", key=f"{where}.between")
+        pair = frozenset(between)
+        if pair in seen:
+            raise ScenarioError(
+                f"this pair is already correlated in correlations[{seen[pair]}]",
+                key=f"{where}.between",
+            )
+        seen[pair] = i
+        rank = _scalar(item["rank"], fields["rank"], f"{where}.rank")
+        out.append(Correlation((between[0], between[1]), rank))
+    correlations = tuple(out)
+    if correlations:
+        try:
+            copula_matrix(correlations)
+        except np.linalg.LinAlgError:
+            pairs = ", ".join(f"{c.between[0]}~{c.between[1]}={c.rank:g}" for c in correlations)
+            raise ScenarioError(
+                "these rank correlations cannot hold together (the matrix is not positive "
+                f"definite): {pairs}. Weaken some of them.",
+                key="correlations",
+            ) from None
+    return correlations
+
+
+def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) -> Scenario:
+    """Validate a scenario document (as read from TOML) into a :class:`Scenario`.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the key path and what is allowed.
+    """
+    for key in document:
+        if key not in _TOP_LEVEL:
+            raise ScenarioError(unknown(key, "a top-level table", _TOP_LEVEL), key=key)
+    for key in ("scenario", "workload", "options"):
+        if key not in document:
+            raise ScenarioError(f"the [{key}] table is required", key=key)
+    quantities: dict[str, Distribution] = {}
+    settings = _table(document["scenario"], schema.SCENARIO, "scenario", quantities)
+    _table(document["workload"], schema.WORKLOAD, "workload", quantities)
+    _table(document.get("business", {}), schema.BUSINESS, "business", quantities)
+    options = _options(document["options"], quantities)
+    baseline = settings["baseline"] or next(iter(options))
+    if baseline not in options:
+        raise ScenarioError(unknown(baseline, "an option", options), key="scenario.baseline")
+    correlations = _correlations(document.get("correlations", []), quantities)
+    stress = _table(document.get("stress", {}), schema.STRESS, "stress", quantities)
+    requirements = _table(
+        document.get("requirements", {}), schema.REQUIREMENTS, "requirements", quantities
+    )
+    return Scenario(
+        name=settings["name"],
+        description=settings["description"],
+        horizon_months=settings["horizon_months"],
+        discount_rate=settings["discount_rate"],
+        hours_per_month=settings["hours_per_month"],
+        paths=settings["paths"],
+        seed=settings["seed"],
+        baseline=baseline,
+        currency=settings["currency"],
+        sampling=settings["sampling"],
+        options=MappingProxyType(options),
+        quantities=MappingProxyType(quantities),
+        correlations=correlations,
+        stress=StressSettings(**stress),
+        requirements=Requirements(**requirements),
+        source=source,
+    )
