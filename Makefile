@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/logistics.toml
 
-.PHONY: install run test lint format bench clean
+.PHONY: install compile run test lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -15,12 +15,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install the simulator with its test tools
+# Bytecode for every module, written once here rather than on a run's first start
+# (compileall skips modules whose bytecode is current).
+compile: $(STAMP)
+	@$(BIN)/python -m compileall -q simulator
 
-run: $(STAMP)  ## simulate the logistics scenario and write reports/logistics/
+install: compile  ## create .venv, install the simulator with its test tools, byte-compile it
+
+run: compile  ## simulate the logistics scenario and write reports/logistics/
 	$(BIN)/simulate $(SCENARIO)
 
-test: $(STAMP)  ## run the whole test suite
+test: compile  ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)  ## ruff lint and format check

@@ -14,12 +14,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .scenario.errors import ScenarioError, SimulationError
+from .version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from .decide.summary import SimulationResult
+    from .engine.run import PathResults
     from .scenario.model import Scenario
 
 __all__ = [
+    "PathResults",
     "Scenario",
     "ScenarioError",
     "SimulationError",
@@ -30,9 +33,9 @@ __all__ = [
     "__version__",
 ]
 
-__version__ = "0.1.0"
 
 _LAZY = {
+    "PathResults": "engine.run",
     "Scenario": "scenario.model",
     "load_scenario": "scenario.load",
     "parse_scenario": "scenario.parse",
@@ -44,6 +47,10 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def run(

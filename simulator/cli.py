@@ -16,8 +16,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
 from .scenario.errors import ScenarioError, SimulationError
+from .version import __version__
 
 __all__ = ["main", "simulate"]
 
@@ -152,8 +152,9 @@ def simulate(
       simulate scenarios/logistics.toml --stress
     """
     from . import load_scenario, run
+    from .report.pages import summary_json
     from .report.tables import COLUMNS, summary_rows, text_table
-    from .report.writer import ReportWriter, summary_json
+    from .report.writer import ReportWriter
 
     loaded = load_scenario(scenario, overrides)
     if precision is not None and paths is None:
@@ -256,7 +257,7 @@ def _stress_text(result) -> str:
     """The stress test for the terminal: its finding, the break-even volumes, and what
     drives the most uncertain option's savings."""
     from .report.tables import text_table
-    from .report.words import sensitivity_sentence, stress_sentence
+    from .report.words.stress import sensitivity_sentence, stress_sentence
     from .scenario.numbers import count, money
 
     extra = result.extra

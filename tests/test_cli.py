@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import re
@@ -57,7 +58,8 @@ def test_table_and_report(chdir_tmp):
     # logistics.toml also searches a staged policy's trigger: a chart of its own.
     charts = {f"{c.slug}.png" for c in CHARTS if c.analysis in (None, "policy")}
     assert {p.name for p in folder.iterdir()} == {
-        "index.html", "report.md", "summary.json", "paths.csv", ".simulator-report", *charts
+        "index.html", "report.md", "summary.json", "paths.csv", ".simulator-report", *charts,
+        *(["paths.parquet"] if importlib.util.find_spec("pyarrow") else []),
     }  # fmt: skip
     assert "Report: reports/logistics/index.html" in result.stderr
     with open(folder / "paths.csv", encoding="utf-8") as rows:

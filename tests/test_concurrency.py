@@ -13,7 +13,8 @@ import time
 import pytest
 
 from simulator import load_scenario, run
-from simulator.report.writer import MARKER, write_report
+from simulator.report.folder import MARKER
+from simulator.report.writer import write_report
 
 from .conftest import ONE_API, SCENARIOS
 
@@ -71,7 +72,7 @@ def test_moves_into_place_take_turns(no_charts, tmp_path, monkeypatch):
     results = [run(scenario, paths=500, seed=seed, workers=1) for seed in (21, 22)]
     out = tmp_path / "shared"
     write_report(results[0], out)  # an earlier report, to be replaced
-    import simulator.report.writer as report
+    import simulator.report.folder as report
 
     real_replace = report.os.replace
 

@@ -3,7 +3,7 @@
 Every expected number below comes from the formulas of scenario-format.md (sections
 2, 3 and 5) worked by hand in the comments, not from the simulator's own helpers.
 Modelling choices beyond the contract are tested as implemented (see
-simulator/costs/self_hosted.py): ceil(engineers) equal seats, monthly leave
+simulator/costs/team.py and lifecycle.py): ceil(engineers) equal seats, monthly leave
 probability 1 - (1 - a)**(1/12), a seat empty for vacancy_months pro rata, the initial
 team hired in month 0, upgrades Poisson with mean serving_share / interval a month.
 """

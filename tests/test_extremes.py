@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from simulator import ScenarioError, parse_scenario, run
 from simulator.cli import simulate
-from simulator.sizing.plan import check_magnitudes
+from simulator.sizing.magnitudes import check_magnitudes
 
 BASE = tomllib.loads(
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import re
 import tomllib
@@ -15,15 +16,11 @@ import pytest
 from simulator import load_scenario, parse_scenario, run
 from simulator.engine.histogram import BITS
 from simulator.report.charts import CHARTS
+from simulator.report.folder import MARKER
+from simulator.report.pages import markdown_report, summary_json
 from simulator.report.tables import markdown_table, text_table
-from simulator.report.words import cautions
-from simulator.report.writer import (
-    MARKER,
-    ReportWriter,
-    markdown_report,
-    summary_json,
-    write_report,
-)
+from simulator.report.words.audit import cautions
+from simulator.report.writer import ReportWriter, write_report
 from simulator.scenario.errors import ScenarioError, SimulationError
 from simulator.scenario.numbers import axis_money, money, number, share
 
@@ -32,7 +29,10 @@ from .conftest import SCENARIOS
 PATHS = 3000
 SEED = 3
 CHART_FILES = {f"{chart.slug}.png" for chart in CHARTS if chart.analysis is None}
+# paths.parquet is written where pyarrow is installed (the test tools install it).
+PARQUET = {"paths.parquet"} if importlib.util.find_spec("pyarrow") else set()
 REPORT_FILES = {MARKER, "index.html", "report.md", "summary.json", "paths.csv", *CHART_FILES}
+REPORT_FILES |= PARQUET
 # logistics.toml searches its staged policy's trigger, which has a chart of its own.
 LOGISTICS_CHARTS = CHART_FILES | {"trigger-search.png"}
 

@@ -6,17 +6,15 @@ import numpy as np
 import pytest
 
 from simulator import load_scenario, run
-from simulator.report.charts import (
-    BASELINE_COLOUR,
-    CHARTS,
-    breakeven_curves,
-    cheaper_by_year,
+from simulator.report.charts import CHARTS
+from simulator.report.charts.cost import (
     cost_curves,
     monthly_fans,
-    option_colours,
     savings_histograms,
     setup_window,
 )
+from simulator.report.charts.drawing import BASELINE_COLOUR, option_colours
+from simulator.report.charts.timing import breakeven_curves, cheaper_by_year
 from simulator.scenario.numbers import axis_money, share
 
 from .conftest import SCENARIOS

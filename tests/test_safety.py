@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from simulator.cli import simulate
-from simulator.report.writer import MARKER
+from simulator.report.folder import MARKER
 
 from .conftest import ROOT, SCENARIOS
 

@@ -13,7 +13,10 @@ from click.testing import CliRunner
 from simulator import ScenarioError, SimulationError, load_scenario, parse_scenario, run
 from simulator.cli import simulate
 from simulator.report.writer import ReportWriter
-from simulator.sizing.plan import Machine, check_magnitudes, duration, estimate, plan, size
+from simulator.sizing.estimate import duration, estimate, size
+from simulator.sizing.machine import Machine
+from simulator.sizing.magnitudes import check_magnitudes
+from simulator.sizing.plan import plan
 
 from .conftest import ONE_API, SCENARIOS
 

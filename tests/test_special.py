@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from simulator.costs.self_hosted import _binomial_few
+from simulator.costs.team import _binomial_few
 from simulator.scenario.special import beta_inverse, binomial_counts, ndtri, poisson_counts
 
 RNG = np.random.default_rng(20261122)

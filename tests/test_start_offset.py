@@ -15,6 +15,8 @@ import pytest
 
 from simulator import parse_scenario
 from simulator.costs import MODELS, on_prem, self_hosted
+from simulator.costs.lifecycle import lifecycle, setup_share, upgrade_costs
+from simulator.costs.team import staffing
 from simulator.paths.batch import make_batch
 from simulator.paths.sampling import Streams, plan_blocks, sample_inputs
 
@@ -180,7 +182,7 @@ def test_start_zero_with_setup_only_leaves_the_setup_traffic_out(name):
             np.testing.assert_array_equal(zero[component], plain[component], err_msg=component)
     batch = _batch(document)
     option = batch.scenario.options[name]
-    in_setup = self_hosted.setup_share(batch.option_value(option, "setup_months"), batch.months)
+    in_setup = setup_share(batch.option_value(option, "setup_months"), batch.months)
     if option.params["fallback"] is not None:
         # The plain model sends all traffic to the fallback in setup months.
         traffic = MODELS["api"](batch.scenario.options["api"], batch, batch.volume)["traffic"]
@@ -232,8 +234,8 @@ def test_upgrades_only_while_serving(name):
     batch = _batch(document)
     option = batch.scenario.options[name]
     starts = np.arange(PATHS, dtype=float) % 8
-    life = self_hosted.lifecycle(option, batch, starts)
-    upgrades, effort = self_hosted.upgrade_costs(option, batch, life.serving)
+    life = lifecycle(option, batch, starts)
+    upgrades, effort = upgrade_costs(option, batch, life.serving)
     assert np.all(upgrades[np.broadcast_to(life.serving, batch.shape) == 0] == 0)
     assert np.any(upgrades > 0)
     effort = np.broadcast_to(effort, batch.shape)
@@ -271,8 +273,8 @@ def test_staffing_hires_the_team_at_the_start():
     batch = _batch(_document())
     option = batch.scenario.options["self_hosted"]
     starts = np.arange(PATHS, dtype=float) % 5
-    team = self_hosted.staffing(option, batch, starts)
-    plain = self_hosted.staffing(option, batch)
+    team = staffing(option, batch, starts)
+    plain = staffing(option, batch)
     annual = batch.option_value(option, "engineer_annual_cost")
     hires = np.broadcast_to(team.hiring, batch.shape)
     for path, s in enumerate(starts.astype(int)):
@@ -358,7 +360,7 @@ def test_on_prem_buys_from_its_start():
     batch = _batch(_steady(_document()))
     option = batch.scenario.options["on_prem"]
     starts = np.arange(PATHS, dtype=float) % 7
-    life = self_hosted.lifecycle(option, batch, starts)
+    life = lifecycle(option, batch, starts)
     replicas, _ = self_hosted.serving_replicas(option, batch, batch.volume)
     owned, bought = on_prem.fleet(replicas * 2, life, 2)
     for path, s in enumerate(starts.astype(int)):

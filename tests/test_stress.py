@@ -1,5 +1,6 @@
 """Forecast shocks on common draws, the stress grid and the break-even volume search
-(simulator/stress.py, the engine's volume_scale/growth_scale, the [stress] table)."""
+(simulator/decide/stress.py, breakeven.py and shocks.py, the engine's
+volume_scale/growth_scale, the [stress] table)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,10 @@ import numpy as np
 import pytest
 
 from simulator import ScenarioError, load_scenario, parse_scenario, run
+from simulator.decide.breakeven import REASONS, SCAN, TOLERANCE, breakeven_volumes
 from simulator.decide.policy import simulate
-from simulator.decide.stress import (
-    REASONS,
-    SCAN,
-    TOLERANCE,
-    Evaluator,
-    breakeven_volumes,
-    stress_test,
-)
+from simulator.decide.shocks import Evaluator
+from simulator.decide.stress import stress_test
 from simulator.decide.summary import summarize
 from simulator.scenario import StressSettings
 
@@ -382,13 +378,13 @@ def _by_gid(figure, prefix):
 
 
 def test_sentences_answer_the_questions(monotone):
-    from simulator.report.words import (
+    from simulator.report.words.stress import (
         breakeven_sentence,
         breakeven_sentences,
         sensitivity_sentence,
         stress_sentence,
-        verdict,
     )
+    from simulator.report.words.verdict import verdict
 
     grid = {
         (r["volume_realization"], r["growth_realization"]): r["options"]["cheap"]["p_cheaper"]
@@ -413,8 +409,8 @@ def test_sentences_answer_the_questions(monotone):
 
 
 def test_stress_heatmap_shows_the_grid(monotone):
-    from simulator.report.charts import stress_heatmap
-    from simulator.report.words import stress_sentence
+    from simulator.report.charts.stress import stress_heatmap
+    from simulator.report.words.stress import stress_sentence
 
     figure = stress_heatmap(monotone)
     images = _by_gid(figure, "stress-grid")
@@ -447,7 +443,7 @@ def test_stress_heatmap_shows_the_grid(monotone):
 
 
 def test_breakeven_curve_shows_the_search(monotone):
-    from simulator.report.charts import volume_breakeven_curves
+    from simulator.report.charts.stress import volume_breakeven_curves
 
     figure = volume_breakeven_curves(monotone)
     curves = _by_gid(figure, "volume-curve")
@@ -469,8 +465,8 @@ def test_breakeven_curve_shows_the_search(monotone):
 
 
 def test_tornado_bars_are_the_decile_medians(monotone):
-    from simulator.report.charts import TORNADO_INPUTS, tornado
-    from simulator.report.words import sensitivity_sentence
+    from simulator.report.charts.stress import TORNADO_INPUTS, tornado
+    from simulator.report.words.stress import sensitivity_sentence
 
     figure = tornado(monotone)
     low = _by_gid(figure, "tornado-low")
@@ -545,7 +541,8 @@ def test_a_single_option_has_nothing_to_compare():
 
 
 def test_searches_cost_fewer_options_on_the_same_draws():
-    from simulator.decide.stress import costed_with, evaluate
+    from simulator.decide.breakeven import costed_with
+    from simulator.decide.shocks import evaluate
 
     logistics = load_scenario(SCENARIOS / "logistics.toml")
     assert costed_with(logistics, "hybrid") == ("api", "hosted_open", "hybrid")

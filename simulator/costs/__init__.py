@@ -2,19 +2,20 @@
 
 ``monthly_costs(option, batch, volume) -> {component: cost}``, each cost a number or
 an array that broadcasts to ``(months, paths)``. A new option kind is a new module
-registered in :data:`MODELS`.
+registered in :data:`MODELS` here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import contextmanager
-
-import numpy as np
-
-from ..paths.batch import Batch
-from ..scenario.model import Option
 from . import api, hybrid, on_prem, self_hosted, staged
+from .registry import (
+    MODELS,
+    CostModel,
+    monthly_total,
+    notes_discarded,
+    option_costs,
+    per_path_total,
+)
 
 __all__ = [
     "MODELS",
@@ -25,78 +26,13 @@ __all__ = [
     "per_path_total",
 ]
 
-CostModel = Callable[[Option, Batch, np.ndarray], dict[str, np.ndarray]]
-
-MODELS: dict[str, CostModel] = {
-    "api": api.monthly_costs,
-    "self_hosted": self_hosted.monthly_costs,
-    "cloud_managed": self_hosted.monthly_costs,
-    "hybrid": hybrid.monthly_costs,
-    "on_prem": on_prem.monthly_costs,
-    "staged": staged.monthly_costs,
-}
-
-
-def option_costs(
-    batch: Batch, name: str, volume: np.ndarray | None = None
-) -> dict[str, np.ndarray]:
-    """Monthly cost components of option ``name`` for ``volume`` (default: the batch's).
-
-    On the batch's own volume the costs are worked out once per batch (a staged policy
-    reads its stages' costs again) and the option's notes are kept; on any other
-    volume (a hybrid route's share) they are computed afresh and leave no notes.
-
-    Returns
-    -------
-    dict
-        Component name (``"traffic"``, ``"gpus"``, ``"people"`` ...) to a cost that
-        broadcasts to ``(months, paths)``.
-    """
-    option = batch.scenario.options[name]
-    model = MODELS[option.kind]
-    if volume is None:
-        return batch.cached(f"costs:{name}", lambda: model(option, batch, batch.volume))
-    with notes_discarded(batch, name):
-        return model(option, batch, volume)
-
-
-@contextmanager
-def notes_discarded(batch: Batch, name: str):
-    """Leave the notes of option ``name`` as they were before the block ran (for
-    costing it on another volume or another start than its own)."""
-    before = batch.notes.get(name)
-    before = None if before is None else dict(before)  # notes are added in place
-    try:
-        yield
-    finally:
-        if before is None:
-            batch.notes.pop(name, None)
-        else:
-            batch.notes[name] = before
-
-
-def monthly_total(parts: dict[str, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
-    """The sum of cost components, as one fresh ``(months, paths)`` array."""
-    terms = [part for part in parts.values() if isinstance(part, np.ndarray) or part != 0]
-    if len(terms) < 2:
-        total = np.zeros(shape)
-    else:
-        # The first two terms make the array: adding them to zeros first is a pass more.
-        total = np.add(terms[0], terms[1], out=np.empty(shape))
-        terms = terms[2:]
-    for part in terms:
-        total += part
-    return total
-
-
-def per_path_total(part, shape: tuple[int, int]) -> np.ndarray:
-    """A component's total over the months, per path, shape ``(paths,)``.
-
-    ``part`` is a number, a per-path ``(paths,)`` array, a per-month ``(months, 1)``
-    array or a full ``(months, paths)`` one.
-    """
-    months, paths = shape
-    part = np.asarray(part, dtype=float)
-    if part.ndim == 2:
-        return np.broadcast_to(part.sum(axis=0), (paths,))
-    return np.broadcast_to(part * months, (paths,))
+MODELS.update(
+    {
+        "api": api.monthly_costs,
+        "self_hosted": self_hosted.monthly_costs,
+        "cloud_managed": self_hosted.monthly_costs,
+        "hybrid": hybrid.monthly_costs,
+        "on_prem": on_prem.monthly_costs,
+        "staged": staged.monthly_costs,
+    }
+)

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..paths.batch import Batch
 from ..scenario.model import Option
+from .registry import option_costs
 
 __all__ = ["monthly_costs"]
 
@@ -15,8 +16,6 @@ def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str,
 
     Components are prefixed with the route's option name (``self_hosted.gpus``).
     """
-    from . import option_costs  # the registry imports this module
-
     costs: dict[str, np.ndarray] = {}
     for route in option.routes:
         for component, cost in option_costs(batch, route.option, volume * route.share).items():

@@ -1,10 +1,11 @@
 """On-premises: open-weight models on GPUs the organisation buys and keeps.
 
-The stack is the self-hosted one (replicas, team, upgrades, setup, fallback and
-downtime come from :mod:`.self_hosted`), always provisioned for peak; only the
-hardware is paid differently. GPUs are bought in the month they are first needed (the
-serving fleet while serving, ``setup_gpus`` during setup) and kept: the GPUs owned in
-a month are the running maximum of those needed so far, never sold before the horizon.
+The stack is the self-hosted one (replicas, fallback and downtime come from
+:mod:`.self_hosted`, setup and upgrades from :mod:`.lifecycle`, the team from
+:mod:`.team`), always provisioned for peak; only the hardware is paid differently.
+GPUs are bought in the month they are first needed (the serving fleet while serving,
+``setup_gpus`` during setup) and kept: the GPUs owned in a month are the running
+maximum of those needed so far, never sold before the horizon.
 
 ``accounting`` picks one of two views of the same purchases for the ``hardware``
 component; the option's total under both is recorded as notes:
@@ -37,15 +38,10 @@ import numpy as np
 
 from ..paths.batch import Batch
 from ..scenario.model import Option
-from .self_hosted import (
-    Lifecycle,
-    lifecycle,
-    serving_replicas,
-    setup_cost,
-    team_for,
-    unserved_costs,
-    upgrade_costs,
-)
+from .lifecycle import Lifecycle, lifecycle, setup_cost, upgrade_costs
+from .registry import monthly_total
+from .self_hosted import serving_replicas, unserved_costs
+from .team import team_for
 
 __all__ = ["fleet", "monthly_costs"]
 
@@ -59,7 +55,7 @@ def fleet(serving_gpus: np.ndarray, life: Lifecycle, setup_gpus: int):
         GPUs the serving replicas need each month, ``(months, paths)``.
     life
         The option's setup and serving months (see
-        :func:`~simulator.costs.self_hosted.lifecycle`).
+        :func:`~simulator.costs.lifecycle.lifecycle`).
     setup_gpus
         GPUs needed while in setup.
 
@@ -181,8 +177,6 @@ def monthly_costs(
         "fallback": fallback,
         "downtime": downtime,
     }
-
-    from . import monthly_total  # the registry imports this module
 
     for view, hardware in views.items():
         total = monthly_total({**costs, "hardware": hardware}, batch.shape).sum(axis=0)

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..paths.batch import Batch
 from ..scenario.model import OPTIMIZE, Option
-from .self_hosted import lifecycle
+from .lifecycle import lifecycle
+from .registry import MODELS, monthly_total, notes_discarded, option_costs
 
 __all__ = [
     "costs_for_trigger",
@@ -76,7 +77,7 @@ def highest_trigger(start_monthly: np.ndarray, trigger_months: int) -> np.ndarra
 def serving_share(option: Option, batch: Batch, begin: np.ndarray):
     """Share of each month the ``then`` option serves the traffic, ``(months, paths)``:
     none before ``begin``, none during its setup, pro rata in a month partly in setup
-    (the stack's own :func:`~simulator.costs.self_hosted.lifecycle`; an API has none)."""
+    (the stack's own :func:`~simulator.costs.lifecycle.lifecycle`; an API has none)."""
     if option.kind == "api":
         return (batch.months >= begin).astype(float)
     return lifecycle(option, batch, begin).serving
@@ -85,8 +86,6 @@ def serving_share(option: Option, batch: Batch, begin: np.ndarray):
 def start_costs(option: Option, batch: Batch) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Cost components of the ``start`` option over the whole horizon (worked out once
     per batch), and their monthly total."""
-    from . import monthly_total, option_costs
-
     name = option.params["start"]
     parts = option_costs(batch, name)
     total = batch.cached(f"monthly:{name}", lambda: monthly_total(parts, batch.shape))
@@ -107,8 +106,6 @@ def costs_for_trigger(
 def total_for_trigger(option: Option, batch: Batch, trigger) -> tuple[np.ndarray, np.ndarray]:
     """Total cost of the policy with ``trigger`` per path, shape ``(paths,)``, and the
     month each path's migration begins (see :func:`costs_for_trigger`)."""
-    from . import monthly_total
-
     start, then, migrating, begin = _stages(option, batch, trigger)
     total = monthly_total(start, batch.shape)
     if migrating.size == batch.size:
@@ -142,8 +139,6 @@ def _stages(option: Option, batch: Batch, trigger):
 
 def _then_costs(then: Option, batch: Batch, begin: np.ndarray, serving: np.ndarray):
     """The ``then`` option's cost components with its life beginning at ``begin``."""
-    from . import MODELS, notes_discarded
-
     with notes_discarded(batch, then.name):
         if then.kind == "api":
             return {k: v * serving for k, v in MODELS["api"](then, batch, batch.volume).items()}

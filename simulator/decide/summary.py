@@ -157,6 +157,45 @@ class SimulationResult:
         """The scenario that was run."""
         return self.paths.scenario
 
+    def __repr__(self) -> str:
+        chosen = self.extra.get("recommendation", {}).get("option")
+        return (
+            f"<SimulationResult {self.scenario.name!r}: {self.paths.paths:,} paths, "
+            f"{len(self.options)} options, baseline {self.scenario.baseline!r}"
+            + (f", recommends {chosen!r}>" if chosen else ">")
+        )
+
+    def _repr_html_(self) -> str:
+        from .frames import html_summary
+
+        return html_summary(self)
+
+    def to_frame(self):
+        """One row per option (see :func:`simulator.decide.frames.option_frame`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by option name: label, kind, mean, sd, p5, p50, p95, cvar95,
+            p_cheaper, p_cheapest, breakeven_month, excluded.
+        """
+        from .frames import option_frame
+
+        return option_frame(self)
+
+    def monthly_frame(self):
+        """Each month's cost by option and statistic (see
+        :func:`simulator.decide.frames.monthly_frame`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by month; columns (option, statistic).
+        """
+        from .frames import monthly_frame
+
+        return monthly_frame(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The summary JSON (schema version 1), with finite numbers or null only."""
         s = self.scenario

@@ -79,6 +79,26 @@ class PathResults:
     elapsed_s: float = 0.0
     policies: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        kept = f", {len(self.record)} per-path arrays kept" if self.record else ""
+        seed = f"seed {self.seed}" if self.seed is not None else f"entropy {self.entropy}"
+        return f"<PathResults {self.scenario.name!r}: {self.paths:,} paths, {seed}{kept}>"
+
+    def to_frame(self):
+        """One row per kept path: every sampled input and every option's total cost
+        (the columns of the report's ``paths.csv``; needs ``keep_paths``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``path``; columns ``input:KEY``, then ``total:NAME``.
+        """
+        from .frames import path_frame
+
+        if not self.record:
+            raise ValueError("per-path arrays were not kept: run with keep_paths=True")
+        return path_frame(self.record)
+
     def _kept(self, prefix: str) -> dict[str, np.ndarray]:
         if not self.record:
             raise ValueError("per-path arrays were not kept: run with keep_paths=True")

@@ -113,6 +113,12 @@ class Scenario:
     source_sha256: str | None = None
     overrides: tuple[str, ...] = ()
 
+    def __repr__(self) -> str:
+        return (
+            f"<Scenario {self.name!r}: {self.horizon_months} months, {self.paths:,} paths, "
+            f"options {list(self.options)}, {len(self.inputs)} uncertain inputs>"
+        )
+
     @property
     def inputs(self) -> tuple[str, ...]:
         """Dotted paths of the uncertain (non-fixed) quantities, in file order."""

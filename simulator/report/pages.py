@@ -1,0 +1,183 @@
+"""The report's pages: what the HTML and the Markdown say (the same facts, tables and
+sections in both), rendered from Jinja templates, and the summary JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from ..decide.summary import SimulationResult
+from ..scenario.numbers import money, share
+from ..version import __version__
+from .figures import PageFigure
+from .markup import environment
+from .sections import decision_section, stress_sections
+from .tables import COLUMNS, summary_rows
+
+__all__ = ["ListedFile", "html_report", "markdown_report", "summary_json"]
+
+
+def summary_json(result: SimulationResult) -> str:
+    """The summary JSON text, exactly as ``--json`` prints it."""
+    return json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# Tables and facts shared by the HTML and the Markdown
+
+
+def _by_year_table(result: SimulationResult) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    years = len(next(iter(result.versus.values())).p_cheaper_by_year) if result.versus else 0
+    months = result.scenario.horizon_months
+    header = ["Option", *(f"Year {k + 1}" for k in range(years))]
+    if years and months % 12:
+        header[-1] = f"Month {months}"
+    rows = [
+        (result.options[name].label, *(share(p) for p in c.p_cheaper_by_year))
+        for name, c in result.versus.items()
+    ]
+    return tuple(header), rows
+
+
+def _breakdown_table(result: SimulationResult) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    currency = result.scenario.currency
+    rows = []
+    for option in result.options.values():
+        parts = sorted(option.breakdown.items(), key=lambda kv: -kv[1])
+        text = ", ".join(f"{k} {money(v, currency)}" for k, v in parts if v > 0)
+        rows.append((option.label, money(option.total_cost.mean, currency), text or "-"))
+    return ("Option", "Mean total", "Where the money goes (mean)"), rows
+
+
+def _repeat_command(result: SimulationResult) -> str:
+    scenario = result.scenario
+    words = ["simulate", scenario.source or "SCENARIO.toml"]
+    words += ["--paths", str(result.paths.paths), "--seed", str(result.paths.entropy)]
+    for override in scenario.overrides:
+        words += ["--set", override]
+    return shlex.join(words)
+
+
+def _run_facts(
+    result: SimulationResult, elapsed_s: float | None, written: datetime
+) -> list[tuple[str, str]]:
+    scenario = result.scenario
+    paths = result.paths
+    seed = "none given" if paths.seed is None else str(paths.seed)
+    facts = [
+        ("Scenario file", scenario.source or "(not from a file)"),
+        ("File sha256", scenario.source_sha256 or "-"),
+        ("Overrides", ", ".join(scenario.overrides) or "none"),
+        ("Seed", f"{seed} (entropy {paths.entropy})"),
+        ("Paths", f"{paths.paths:,} ({scenario.sampling} sampling)"),
+        ("Horizon", f"{scenario.horizon_months} months; discount rate {scenario.discount_rate:g}"),
+        ("Simulator version", __version__),
+        ("Written", f"{written:%Y-%m-%d %H:%M} UTC"),
+    ]
+    if elapsed_s is not None:
+        facts.append(("Run time", f"{elapsed_s:.2f} s on {paths.workers} worker(s)"))
+    method = result.extra.get("stress_method")
+    if method is not None:
+        text = (
+            f"{method['runs']} runs of {method['paths']:,} paths (the run's first, same seed); "
+            f"sensitivity from the run's first {method['sensitivity_paths']:,} paths"
+        )
+        if "stress_s" in result.timings:
+            workers = int(result.timings.get("stress_workers", 1))
+            text = f"{result.timings['stress_s']:.2f} s on {workers} worker(s): " + text
+        facts.append(("Stress test", text))
+    facts.append(("Repeat with", _repeat_command(result)))
+    return facts
+
+
+@dataclass(frozen=True)
+class ListedFile:
+    """One file of the report folder, as the page lists it: its name and what it holds."""
+
+    name: str
+    what: str
+
+
+def _context(
+    result: SimulationResult,
+    *,
+    elapsed_s: float | None,
+    figures: Sequence[PageFigure],
+    files: Sequence[ListedFile],
+    sampled: Mapping[str, np.ndarray] | None,
+) -> dict[str, Any]:
+    from .charts.drawing import option_colours
+    from .words.audit import cautions, input_rows
+    from .words.verdict import verdict
+
+    scenario = result.scenario
+    colours = option_colours(result)
+    written = datetime.now(UTC)
+    inputs = input_rows(result, sampled)
+    summary = [
+        {"name": name, "colour": colours[name], "cells": row}
+        for name, row in zip(result.options, summary_rows(result), strict=True)
+    ]
+    return {
+        "scenario": scenario,
+        "description": [p.strip() for p in scenario.description.split("\n\n") if p.strip()],
+        "baseline": result.options[scenario.baseline].label,
+        "paths_text": f"{result.paths.paths:,}",
+        "verdict": verdict(result),
+        "cautions": cautions(result),
+        "columns": COLUMNS,
+        "summary": summary,
+        "summary_rows": [row["cells"] for row in summary],
+        "by_year": _by_year_table(result),
+        "breakdown": _breakdown_table(result),
+        "figures": list(figures),
+        "inputs": inputs,
+        "input_groups": _grouped(inputs),
+        "inputs_sampled": bool(sampled),
+        "correlations": [(c.between[0], c.between[1], c.rank) for c in scenario.correlations],
+        "files": list(files),
+        "run": _run_facts(result, elapsed_s, written),
+        "sections": stress_sections(result),
+        "decision": decision_section(result),
+        "version": __version__,
+    }
+
+
+def _grouped(rows: Sequence[Any]) -> list[tuple[str, list[Any]]]:
+    """Input rows grouped by what they apply to, in scenario order."""
+    groups: dict[str, list[Any]] = {}
+    for row in rows:
+        groups.setdefault(row.applies_to, []).append(row)
+    return list(groups.items())
+
+
+def _render(
+    kind: str,
+    result: SimulationResult,
+    *,
+    elapsed_s: float | None = None,
+    figures: Sequence[PageFigure] = (),
+    files: Sequence[ListedFile] = (),
+    sampled: Mapping[str, np.ndarray] | None = None,
+) -> str:
+    context = _context(result, elapsed_s=elapsed_s, figures=figures, files=files, sampled=sampled)
+    return environment(kind).get_template(f"report.{kind}.j2").render(context)
+
+
+def html_report(result: SimulationResult, **details) -> str:
+    """The report as one self-contained HTML page (figures inline as SVG); ``details``
+    are ``elapsed_s``, ``figures``, ``files`` and ``sampled``."""
+    return _render("html", result, **details)
+
+
+def markdown_report(result: SimulationResult, **details) -> str:
+    """The report in Markdown (figures as PNG files beside it); ``details`` as for
+    :func:`html_report`."""
+    return _render("md", result, **details)
