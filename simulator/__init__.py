@@ -100,7 +100,7 @@ def run(
         Also run the stress grid and the break-even volume search (extra engine runs
         on the same seed) and the sensitivity analysis (on this run's first paths):
         the summary keys ``stress``, ``breakeven``, ``sensitivity`` and
-        ``stress_method`` (see :func:`simulator.stress.stress_test`).
+        ``stress_method`` (see :func:`simulator.decide.stress.stress_test`).
     stress_started
         Optional ``stress_started()``, called once the run is done and the stress test
         begins (so that a progress display can say what it waits for).

@@ -23,7 +23,7 @@ PATHS = 4000
 # bits that differ between builds of the maths libraries.
 RTOL = 1e-9
 # Percentiles and tails come from streaming histograms whose bins are at most 2**-11
-# wide (simulator.histogram): within that of the exact order statistics pinned here.
+# wide (simulator.engine.histogram): within that of the exact order statistics pinned here.
 QUANTILE_RTOL = 2.0**-11
 QUANTILE_KEYS = {"p5", "p25", "p50", "p75", "p95", "cvar95", "monthly_cost"}
 

@@ -126,7 +126,7 @@ def monthly_costs(
 
     Notes
     -----
-    Records per path with :meth:`~simulator.batch.Batch.note`: ``cash_total`` and
+    Records per path with :meth:`~simulator.paths.batch.Batch.note`: ``cash_total`` and
     ``amortized_total`` (the option's total cost over the horizon under each view,
     every component included) and ``gpus_owned`` (GPUs owned at the horizon).
     """

@@ -162,7 +162,7 @@ def monthly_costs(option: Option, batch: Batch, volume: np.ndarray) -> dict[str,
     if path not in batch.scenario.quantities:
         raise ValueError(
             f"{option.name}: trigger_monthly_cost = {OPTIMIZE!r} must be resolved first "
-            "(see simulator.policy.resolve_triggers)"
+            "(see simulator.decide.policy.resolve_triggers)"
         )
     costs, begin = costs_for_trigger(option, batch, batch.value(path))
     months = batch.scenario.horizon_months

@@ -195,7 +195,7 @@ def _departures(uniforms, seats: int, monthly_leave, vacancy) -> np.ndarray:
 def _binomial_few(u, filled, leave, stay, ratio) -> np.ndarray:
     """Binomial inverse CDF for departures, where 0 or 1 is the usual answer.
 
-    The first two terms of :func:`~simulator.special.binomial_counts`, with the very
+    The first two terms of :func:`~simulator.scenario.special.binomial_counts`, with the very
     same arithmetic, for every element at once; the rare elements past them are handed
     to it whole. ``u`` is ``(paths,)`` or ``(months, paths)``; ``filled`` is a number
     or one per path, as are ``leave`` and ``ratio``, that is ``leave / (1 - leave)``;

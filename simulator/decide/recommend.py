@@ -1,7 +1,7 @@
 """From cost distributions to a decision: the recommendation, the value of learning
 more before deciding, and the seed documents' decision questions answered.
 
-The recommendation is the allowed option (see :mod:`simulator.requirements`) with the
+The recommendation is the allowed option (see :mod:`simulator.scenario.requirements`) with the
 lowest expected total cost. The expected value of perfect information (EVPI) is what
 a decision maker who knew every input before choosing would save on average: the
 expected regret of the recommended option among the allowed ones. The EVPPI of one

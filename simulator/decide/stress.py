@@ -11,7 +11,7 @@ between two runs is the shock, not noise (common random numbers, :mod:`.shocks`)
   (:mod:`.breakeven`).
 
 :func:`stress_test` runs both, adds the sensitivity analysis
-(:mod:`simulator.sensitivity`) and returns the result with the summary keys
+(:mod:`simulator.decide.sensitivity`) and returns the result with the summary keys
 ``stress``, ``breakeven``, ``sensitivity`` and ``stress_method``.
 """
 
@@ -101,7 +101,7 @@ def stress_test(
         The main run's result (its seed entropy and path count are reused).
     sample
         Per-path inputs and totals of the run's first paths, for the sensitivity
-        analysis: a :class:`~simulator.sensitivity.PathSample` collected during the run
+        analysis: a :class:`~simulator.decide.sensitivity.PathSample` collected during the run
         (as :func:`simulator.run` does with ``stress=True``). Without one, the arrays a
         run kept (``keep_paths``) are used, and failing those the first
         ``[stress] sensitivity_paths`` paths are run again (same seed: the same paths).

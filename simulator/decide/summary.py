@@ -1,6 +1,6 @@
 """From per-path outcomes to the numbers a decision needs (no I/O).
 
-Everything in the summary JSON is computed here, from a :class:`~simulator.engine.PathResults`,
+Everything in the summary JSON is computed here, from a :class:`~simulator.engine.run.PathResults`,
 into a :class:`SimulationResult` that the CLI and the report only format.
 """
 

@@ -1,9 +1,9 @@
 """Run a scenario: blocks of paths, common random numbers, streaming aggregates.
 
-Paths are split into fixed-size blocks (:data:`~simulator.sampling.BLOCK_SIZE`), each
+Paths are split into fixed-size blocks (:data:`~simulator.paths.sampling.BLOCK_SIZE`), each
 seeded from its own child of ``SeedSequence(seed)``. Batches of blocks are costed
 together, every option on the same draws, and folded into a
-:class:`~simulator.tally.Tally`; batches may run on several worker processes. The
+:class:`~simulator.engine.tally.Tally`; batches may run on several worker processes. The
 outcome depends only on the scenario, the seed and the number of paths.
 """
 
@@ -57,7 +57,7 @@ class PathResults:
     Attributes
     ----------
     tally
-        Histograms and per-block sums of every option (see :class:`~simulator.tally.Tally`).
+        Histograms and per-block sums of every option (see :class:`~simulator.engine.tally.Tally`).
     policies
         What ``prepare`` found before the run (the trigger search of each staged option
         whose trigger was ``"optimize"``; ``scenario`` then holds the trigger found).
@@ -359,7 +359,7 @@ def simulate(
     precision
         Add blocks until the standard error of every P(cheaper) and of every option's
         mean total cost (relative to that mean) is at most this, with ``paths`` as the
-        cap (see :meth:`~simulator.tally.Tally.standard_errors`). The result is that of
+        cap (see :meth:`~simulator.engine.tally.Tally.standard_errors`). The result is that of
         a plain run with the number of paths it ends with.
     keep_paths
         Also keep every per-path array (memory grows with paths).

@@ -229,7 +229,7 @@ class Tally:
     ) -> dict[str, np.ndarray]:
         """Count one batch: ``monthly`` cost per option, shape ``(months, paths)``,
         each option's ``components`` totalled per path, and the per-path ``notes``
-        options recorded (see :meth:`~simulator.batch.Batch.note`).
+        options recorded (see :meth:`~simulator.paths.batch.Batch.note`).
 
         Returns the per-path outcomes computed on the way (totals, NPV, break-even
         months, cheaper by year), for callers that keep paths.

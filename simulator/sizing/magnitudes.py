@@ -92,7 +92,7 @@ def check_magnitudes(scenario: Scenario) -> None:
     and, for self-hosted and cloud-managed options, the GPUs the average load needs
     once set up (a lower bound of what they pay). If that volume overflows a float,
     or an option's total or discounted cost on that path passes
-    :data:`~simulator.tally.MAX_COST`, the run could not give an answer: most paths
+    :data:`~simulator.engine.tally.MAX_COST`, the run could not give an answer: most paths
     would fail the same check while it went.
 
     Parameters
