@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from .engine.executor import WorkerLost
 from .scenario.errors import ScenarioError, SimulationError
 from .version import __version__
 
@@ -45,6 +46,9 @@ class _Command(click.Command):
         except (ScenarioError, SimulationError) as err:
             click.echo(f"simulate: error: {err}", err=True)
             ctx.exit(2)
+        except WorkerLost as err:
+            click.echo(f"simulate: error: {err}; no report was written", err=True)
+            ctx.exit(1)
         except (KeyboardInterrupt, Terminated) as stop:
             # The report writer has removed its staging folder on the way out, so an
             # earlier report is left as it was.
@@ -118,6 +122,12 @@ class _Command(click.Command):
     metavar="M",
     help="Refuse a run estimated to take longer than M minutes (default 60; 0: no limit).",
 )
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Cost the paths on the Dask cluster whose scheduler is at ADDRESS "
+    "(tcp://HOST:PORT) instead of local processes; results never change.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar and no notes on standard error.")
 @click.version_option(__version__, prog_name="simulate")
 def simulate(
@@ -134,6 +144,7 @@ def simulate(
     no_path_data,
     stress,
     max_minutes,
+    scheduler,
     quiet,
 ):
     """Simulate the hosting options of SCENARIO.toml and report the risk.
@@ -190,6 +201,7 @@ def simulate(
             path_fields=writer.path_fields if writer else None,
             progress=bar,
             stress=stress,
+            scheduler=scheduler,
             stress_started=(
                 None if bar is None else lambda: bar.note("Stress-testing the volume forecast...")
             ),

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..engine.executor import result
 from ..scenario.model import Scenario
 from ..scenario.requirements import relies_on
 from .shocks import Evaluator
@@ -247,7 +248,7 @@ def breakeven_volumes(
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in finished:
             bracket = pending.pop(future)
-            point = future.result()
+            point = result(future)
             bracket.update(point.volume_scale, point.p_cheaper[bracket.name])
             if not bracket.done:
                 pending[step(bracket)] = bracket

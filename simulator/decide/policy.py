@@ -20,7 +20,8 @@ import numpy as np
 
 from ..costs.staged import highest_trigger, start_costs, total_for_trigger
 from ..engine import run as engine
-from ..engine.run import PathResults, worker_pool
+from ..engine.executor import executor
+from ..engine.run import PathResults
 from ..engine.tally import cvar
 from ..paths.batch import make_batch
 from ..paths.sampling import Streams, plan_blocks, sample_inputs
@@ -94,15 +95,10 @@ def _quantiles(values: np.ndarray, levels: np.ndarray) -> list[float]:
     return [float(x) for x in np.quantile(values, levels) if x > 0]
 
 
-# The option and batches being searched, set before worker processes fork.
-_SEARCH: tuple | None = None
-
-
-def _evaluate(trigger: float) -> tuple[float, float, float]:
+def _evaluate(search: tuple, trigger: float) -> tuple[float, float, float]:
     """Mean and CVaR95 of the total cost, and the share of paths migrating, with
-    ``trigger`` on the batches being searched."""
-    assert _SEARCH is not None
-    option, batches = _SEARCH
+    ``trigger`` on the batches being searched (``search``: the option and batches)."""
+    option, batches = search
     totals, migrates = [], []
     with np.errstate(over="ignore", invalid="ignore"):
         for batch in batches:
@@ -113,22 +109,13 @@ def _evaluate(trigger: float) -> tuple[float, float, float]:
     return float(total.mean()), cvar(total), float(np.concatenate(migrates).mean())
 
 
-def _evaluate_all(triggers: list[float], workers: int) -> list[tuple[float, float, float]]:
-    """:func:`_evaluate` for each trigger, on ``workers`` processes (the same numbers
-    whatever their count: each trigger is costed whole in one process)."""
-    if workers <= 1 or len(triggers) < 2:
-        return [_evaluate(t) for t in triggers]
-    with worker_pool(workers) as pool:
-        return pool.map(_evaluate, triggers)
-
-
 def search_trigger(
     scenario: Scenario, name: str, entropy: int, paths: int, workers: int = 1
 ) -> TriggerSearch:
     """Cost staged option ``name`` with candidate triggers on the first ``paths`` paths
     of a run seeded with ``entropy`` (the same draws the run itself will use), on
-    ``workers`` processes."""
-    global _SEARCH
+    ``workers`` processes of this machine (the same numbers whatever their count: each
+    trigger is costed whole in one process)."""
     option = scenario.options[name]
     blocks = plan_blocks(paths)
     groups = [blocks[i : i + _BATCH_BLOCKS] for i in range(0, len(blocks), _BATCH_BLOCKS)]
@@ -149,18 +136,15 @@ def search_trigger(
         finite = highest[np.isfinite(highest)]
         levels = (np.arange(_GRID) + 0.5) / _GRID
         grid = sorted({0.0, math.inf, *_quantiles(finite, levels)})
-        _SEARCH = (option, batches)
-        try:
-            results = dict(zip(grid, _evaluate_all(grid, workers), strict=True))
+        with executor(workers, (option, batches)) as pool:
+            results = dict(zip(grid, pool.map(_evaluate, grid), strict=True))
             best = _argmin_trigger(tuple(results), tuple(r[0] for r in results.values()))
             if 0 < best < math.inf:
                 i = grid.index(best)
                 between = (finite > grid[i - 1]) & (finite < grid[i + 1])
                 finer = _quantiles(finite[between], (np.arange(_REFINE) + 0.5) / _REFINE)
                 finer = [t for t in dict.fromkeys(finer) if t not in results]
-                results.update(zip(finer, _evaluate_all(finer, workers), strict=True))
-        finally:
-            _SEARCH = None
+                results.update(zip(finer, pool.map(_evaluate, finer), strict=True))
     triggers = tuple(sorted(results))
     return TriggerSearch(
         option=name,
@@ -173,11 +157,18 @@ def search_trigger(
 
 
 def resolve_triggers(
-    scenario: Scenario, entropy: int, paths: int, workers: int = 1
+    scenario: Scenario,
+    entropy: int,
+    paths: int,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> tuple[Scenario, dict[str, TriggerSearch]]:
     """Fix every ``"optimize"`` trigger of ``scenario`` at the trigger its search finds
     (searched on ``workers`` processes). A trigger fixed already, as in the scenario of
     a finished run (which the stress test runs again under shocks), is kept.
+
+    The search's paths are few (``optimize_paths``), so it runs on this machine's
+    processes even when the run's batches go to a cluster (``scheduler``).
 
     Returns
     -------

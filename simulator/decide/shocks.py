@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from ..engine.executor import Executor, executor, result
 from ..engine.run import default_workers
 from ..scenario.errors import ScenarioError
 from ..scenario.model import Scenario
@@ -97,13 +98,9 @@ def evaluate(
 Task = tuple[float, float, "tuple[str, ...] | None"]
 """A point to run: volume multiplier, growth multiplier, options costed (None: all)."""
 
-# Set before worker processes fork, so a task carries only its multipliers.
-_JOB: tuple[Scenario, int, int] | None = None
 
-
-def _task(task: Task) -> StressPoint:
-    assert _JOB is not None
-    scenario, entropy, paths = _JOB
+def _task(job: tuple[Scenario, int, int], task: Task) -> StressPoint:
+    scenario, entropy, paths = job
     v, g, options = task
     return evaluate(
         scenario,
@@ -116,7 +113,8 @@ def _task(task: Task) -> StressPoint:
 
 
 class Evaluator:
-    """Runs stress points and remembers them; several at once on forked processes.
+    """Runs stress points and remembers them; several at once on worker processes or a
+    cluster.
 
     Each point is one single-process engine run, so the points of a round run side by
     side (a point's answer does not depend on where it ran).
@@ -128,15 +126,24 @@ class Evaluator:
         first paths.
     workers
         Processes running points side by side (default: every available core).
+    scheduler
+        A Dask scheduler's address, to run the points on its cluster instead.
     """
 
     def __init__(
-        self, scenario: Scenario, *, entropy: int, paths: int, workers: int | None = None
+        self,
+        scenario: Scenario,
+        *,
+        entropy: int,
+        paths: int,
+        workers: int | None = None,
+        scheduler: str | None = None,
     ) -> None:
         self.scenario = scenario
         self.entropy = entropy
         self.paths = paths
         self.workers = default_workers() if workers is None else workers
+        self.scheduler = scheduler
         self.points: dict[Task, StressPoint] = {}
         self._running: dict[Task, Future] = {}
         self._pool = None
@@ -144,16 +151,14 @@ class Evaluator:
     def __enter__(self) -> Evaluator:
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def __exit__(self, kind, error, trace) -> None:
+        self.close(abandon=kind is not None)
 
-    def close(self) -> None:
-        """Stop the worker processes, if any were started."""
-        global _JOB
+    def close(self, *, abandon: bool = False) -> None:
+        """Stop the workers, if any were started (at once with ``abandon``)."""
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+            self._pool.close(abandon=abandon)
             self._pool = None
-            _JOB = None
 
     def run(
         self,
@@ -167,7 +172,7 @@ class Evaluator:
     def run_tasks(self, tasks: Iterable[Task]) -> list[StressPoint]:
         """The point of each task, running those not run yet, side by side."""
         futures = [self.submit(task) for task in tasks]
-        return [future.result() for future in futures]
+        return [result(future) for future in futures]
 
     def submit(self, task: Task) -> Future:
         """Start running ``task`` (at once, if it has been run before or there is a
@@ -182,7 +187,7 @@ class Evaluator:
             return done
         if task in self._running:
             return self._running[task]
-        if self.workers > 1:
+        if self.workers > 1 or self.scheduler is not None:
             future = self._parallel().submit(_task, task)
             self._running[task] = future
             future.add_done_callback(lambda f: self._remember(task, f))
@@ -206,19 +211,10 @@ class Evaluator:
             self.points[task] = future.result()
         self._running.pop(task, None)
 
-    def _parallel(self):
-        global _JOB
+    def _parallel(self) -> Executor:
         if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            _JOB = (self.scenario, self.entropy, self.paths)
-            from ..engine.run import worker_initializer
-
-            context = multiprocessing.get_context("fork")
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=context, initializer=worker_initializer
-            )
+            job = (self.scenario, self.entropy, self.paths)
+            self._pool = executor(self.workers, job, scheduler=self.scheduler)
         return self._pool
 
     def curve(self, name: str, growth_scale: float = 1.0) -> list[tuple[float, float]]:

@@ -92,6 +92,7 @@ def stress_test(
     sample: PathSample | Mapping[str, Mapping[str, np.ndarray]] | None = None,
     *,
     workers: int | None = None,
+    scheduler: str | None = None,
 ) -> SimulationResult:
     """Stress grid, break-even volume and sensitivity of a finished run.
 
@@ -107,6 +108,8 @@ def stress_test(
         ``[stress] sensitivity_paths`` paths are run again (same seed: the same paths).
     workers
         Processes running stress points side by side (default: every available core).
+    scheduler
+        A Dask scheduler's address, to run the stress points on its cluster.
 
     Returns
     -------
@@ -120,9 +123,11 @@ def stress_test(
     entropy = result.paths.entropy
     paths = min(settings.paths, result.paths.paths)
     baseline = scenario.baseline
-    inputs, totals, used = _sensitivity_paths(result, sample, workers)
+    inputs, totals, used = _sensitivity_paths(result, sample, workers, scheduler)
 
-    with Evaluator(scenario, entropy=entropy, paths=paths, workers=workers) as evaluator:
+    with Evaluator(
+        scenario, entropy=entropy, paths=paths, workers=workers, scheduler=scheduler
+    ) as evaluator:
         # Start every run the scan and the grid need at once, those at forecast growth
         # first: the break-even searches start from them while the rest of the grid runs.
         grid_points = [
@@ -178,7 +183,10 @@ def stress_test(
 
 
 def _sensitivity_paths(
-    result: SimulationResult, sample: PathSample | Mapping[str, Any] | None, workers: int | None
+    result: SimulationResult,
+    sample: PathSample | Mapping[str, Any] | None,
+    workers: int | None,
+    scheduler: str | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
     """Inputs and totals of the run's first paths, and how many paths they cover."""
     limit = min(result.scenario.stress.sensitivity_paths, result.paths.paths)
@@ -191,6 +199,7 @@ def _sensitivity_paths(
             paths=limit,
             seed=result.paths.entropy,
             workers=workers,
+            scheduler=scheduler,
             path_sink=sample,
             path_fields=PathSample.fields,
         )

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +25,8 @@ from ..paths.sampling import BLOCK_SIZE, Block, Streams, plan_blocks, sample_inp
 from ..scenario.errors import ScenarioError
 from ..scenario.model import Scenario
 from ..scenario.requirements import latency_met
+from .arguments import checked_scenario, checked_scheduler, real_number, whole_number
+from .executor import executor, result
 from .tally import MAX_COST, Tally, breakeven_months, year_ends
 
 __all__ = [
@@ -38,16 +38,15 @@ __all__ = [
     "default_workers",
     "discount_factors",
     "simulate",
-    "worker_initializer",
-    "worker_pool",
     "year_ends",
 ]
 
 DEFAULT_CHUNK_SIZE = 16_384
 """Paths costed together in one batch (rounded up to whole blocks)."""
 
-Prepare = Callable[[Scenario, int, int, int], tuple[Scenario, dict[str, Any]]]
-"""``prepare(scenario, entropy, paths, workers) -> (scenario, policies)``, run first."""
+Prepare = Callable[[Scenario, int, int, int, "str | None"], tuple[Scenario, dict[str, Any]]]
+"""``prepare(scenario, entropy, paths, workers, scheduler) -> (scenario, policies)``,
+run first."""
 
 
 @dataclass
@@ -205,16 +204,6 @@ def _cost_batch(
     return record
 
 
-# Set in the parent before worker processes fork, so a task carries only its blocks:
-# the scenario, the entropy, what to keep, the scales, and the barrier of the flush.
-_JOB: tuple[Scenario, int, bool | tuple[str, ...], tuple[float, float], Any, Any] | None = None
-
-# In a worker: the tally every batch it costs is counted into, sent back once at the
-# end. Shipping a tally (its histograms) costs far more than a batch's per-path arrays
-# do, so each batch is a task of its own (which balances the load between workers and
-# bounds the paths in flight) while the tallies travel once per worker.
-_LOCAL: Tally | None = None
-
 # Batches submitted to each worker ahead of the one being consumed.
 _IN_FLIGHT_PER_WORKER = 2
 
@@ -222,28 +211,46 @@ _IN_FLIGHT_PER_WORKER = 2
 _ROUND_BLOCKS = 16
 
 
-def _task(group: list[Block]) -> dict[str, np.ndarray]:
-    """Cost one batch in a worker, counting it into the worker's own tally; return its
-    kept per-path arrays."""
-    global _LOCAL
-    assert _JOB is not None
-    scenario, entropy, keep, scales, _, limit = _JOB
-    if _LOCAL is None:
-        _LOCAL = _new_tally(scenario)
-    return _cost_batch(scenario, entropy, group, keep, _LOCAL, scales, limit)
+@dataclass
+class _Job:
+    """What every batch of one run shares, handed to each worker once. A local worker
+    keeps its own copy, with ``tally`` the batches it costed are counted into."""
+
+    scenario: Scenario
+    entropy: int
+    keep: bool | tuple[str, ...]
+    scales: tuple[float, float]
+    limit: int | None
+    barrier: Any = None
+    tally: Tally | None = None
 
 
-def _flush(_: int) -> Tally | None:
+def _batch_in_worker(job: _Job, group: list[Block]) -> dict[str, np.ndarray]:
+    """Cost one batch in a local worker, counting it into the worker's own tally (sent
+    back once at the end: a tally, with its histograms, costs far more to ship than a
+    batch's per-path arrays); return its kept per-path arrays."""
+    if job.tally is None:
+        job.tally = _new_tally(job.scenario)
+    return _cost_batch(job.scenario, job.entropy, group, job.keep, job.tally, job.scales, job.limit)
+
+
+def _flush(job: _Job, _: int) -> Tally | None:
     """Hand back the worker's tally (``None`` if it costed nothing) and start afresh.
 
     Every worker takes exactly one of these tasks: each waits at the barrier until all
     of them hold one.
     """
-    global _LOCAL
-    assert _JOB is not None
-    _JOB[4].wait()
-    tally, _LOCAL = _LOCAL, None
+    job.barrier.wait()
+    tally, job.tally = job.tally, None
     return tally
+
+
+def _batch_with_tally(job: _Job, group: list[Block]) -> tuple[dict[str, np.ndarray], Tally]:
+    """Cost one batch on a worker that keeps nothing (a cluster's): its kept arrays
+    and a tally of its own."""
+    tally = _new_tally(job.scenario)
+    record = _cost_batch(job.scenario, job.entropy, group, job.keep, tally, job.scales, job.limit)
+    return record, tally
 
 
 def _run_batches(
@@ -255,73 +262,43 @@ def _run_batches(
     tally: Tally,
     scales: tuple[float, float] = (1.0, 1.0),
     limit: int | None = None,
+    scheduler: str | None = None,
 ) -> Iterator[tuple[Tally, list[tuple[list[Block], dict]]]]:
     """Yield (tally, [(batch, kept paths)]): each batch in path order, with ``tally``
-    itself when it is already counted in it, then each worker's tally with no batches.
-    In a single process the batches are counted straight into ``tally``."""
-    if workers <= 1 or len(groups) < 2:
+    itself when it is already counted in it, else with the tally to merge. In a single
+    process the batches are counted straight into ``tally``."""
+    if scheduler is None and (workers <= 1 or len(groups) < 2):
         for group in groups:
             record = _cost_batch(scenario, entropy, group, keep, tally, scales, limit)
             yield tally, [(group, record)]
         return
-    import multiprocessing  # only for parallel runs: it costs a noticeable import
+    job = _Job(scenario, entropy, keep, scales, limit)
+    if scheduler is None:
+        import multiprocessing  # only for parallel runs: it costs a noticeable import
 
-    workers = min(workers, len(groups))
-    # Sample one path first, so that lazy imports and tabulated inverse CDFs are made
-    # once here and inherited by the forked workers instead of made in each.
-    sample_inputs(scenario, Streams(entropy, [(0, 1)]))
-    global _JOB
-    _JOB = (
-        scenario,
-        entropy,
-        keep,
-        scales,
-        multiprocessing.get_context("fork").Barrier(workers),
-        limit,
-    )
-    try:
-        with worker_pool(workers) as pool:
-            # A few batches per worker in flight, submitted as results are taken: a
-            # slow consumer (paths.csv) must not let finished batches pile up in memory.
-            ahead = _IN_FLIGHT_PER_WORKER * workers
-            pending = deque(pool.apply_async(_task, (g,)) for g in groups[:ahead])
-            for i, group in enumerate(groups):
-                record = pending.popleft().get()
-                if i + ahead < len(groups):
-                    pending.append(pool.apply_async(_task, (groups[i + ahead],)))
-                yield tally, [(group, record)]
-            for part in pool.imap_unordered(_flush, range(workers)):
+        workers = min(workers, len(groups))
+        job.barrier = multiprocessing.get_context("fork").Barrier(workers)
+        # Sample one path first, so that lazy imports and tabulated inverse CDFs are
+        # made once here and inherited by the forked workers instead of made in each.
+        sample_inputs(scenario, Streams(entropy, [(0, 1)]))
+    with executor(workers, job, scheduler=scheduler) as pool:
+        task = _batch_in_worker if pool.holds_state else _batch_with_tally
+        # A few batches per worker in flight, submitted as results are taken: a slow
+        # consumer (paths.csv) must not let finished batches pile up in memory.
+        ahead = _IN_FLIGHT_PER_WORKER * pool.workers
+        pending = deque(pool.submit(task, g) for g in groups[:ahead])
+        for i, group in enumerate(groups):
+            done = result(pending.popleft())
+            if i + ahead < len(groups):
+                pending.append(pool.submit(task, groups[i + ahead]))
+            if pool.holds_state:
+                yield tally, [(group, done)]
+            else:
+                yield done[1], [(group, done[0])]
+        if pool.holds_state:
+            for part in pool.map(_flush, range(pool.workers)):
                 if part is not None:
                     yield part, []
-    finally:
-        _JOB = None
-
-
-@contextmanager
-def worker_pool(workers: int):
-    """A pool of ``workers`` forked processes (see :func:`worker_initializer`), closed
-    and joined when the block ends; terminated at once if it is interrupted, fails or
-    is abandoned, rather than left to finish tasks nobody will read."""
-    import multiprocessing  # only for parallel runs: it costs a noticeable import
-
-    pool = multiprocessing.get_context("fork").Pool(workers, initializer=worker_initializer)
-    try:
-        yield pool
-    except BaseException:
-        pool.terminate()
-        raise
-    else:
-        pool.close()
-    finally:
-        pool.join()
-
-
-def worker_initializer() -> None:
-    """Run in each worker process as it starts: Ctrl-C reaches the whole process group,
-    but only the parent handles it (and stops the workers); SIGTERM kills a worker
-    outright, whatever handler the parent installed before forking."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def simulate(
@@ -340,6 +317,7 @@ def simulate(
     growth_scale: float = 1.0,
     path_limit: int | None = None,
     prepare: Prepare | None = None,
+    scheduler: str | None = None,
 ) -> PathResults:
     """Sample and cost every path of ``scenario``.
 
@@ -383,15 +361,38 @@ def simulate(
         path (the sink then gets empty arrays for the others): for a sink that keeps
         only the run's first paths.
     prepare
-        Called as ``prepare(scenario, entropy, paths, workers)`` before the first batch;
+        Called as ``prepare(scenario, entropy, paths, workers, scheduler)`` before the
+        first batch;
         returns the scenario to run and what it found, kept as
         :attr:`PathResults.policies`. :func:`simulator.decide.policy.simulate` passes
         the trigger search here, so the engine never imports the decisions above it.
+    scheduler
+        The address of a Dask distributed scheduler (``tcp://HOST:PORT``) to cost the
+        batches on instead of local processes; the results are the same to the byte.
 
     Returns
     -------
     PathResults
     """
+    scenario = checked_scenario(scenario)
+    paths, seed, chunk_size, workers = (
+        whole_number(key, value)
+        for key, value in (
+            ("paths", paths),
+            ("seed", seed),
+            ("chunk_size", chunk_size),
+            ("workers", workers),
+        )
+    )
+    precision, volume_scale, growth_scale = (
+        real_number(key, value)
+        for key, value in (
+            ("precision", precision),
+            ("volume_scale", volume_scale),
+            ("growth_scale", growth_scale),
+        )
+    )
+    scheduler = checked_scheduler(scheduler)
     paths = scenario.paths if paths is None else paths
     seed = scenario.seed if seed is None else seed
     chunk_size = DEFAULT_CHUNK_SIZE if chunk_size is None else chunk_size
@@ -415,7 +416,7 @@ def simulate(
     started = time.perf_counter()
     policies: dict[str, Any] = {}
     if prepare is not None:
-        scenario, policies = prepare(scenario, entropy, paths, workers)
+        scenario, policies = prepare(scenario, entropy, paths, workers, scheduler)
     tally = _new_tally(scenario)
     kept: list[dict[str, np.ndarray]] = []
     per_batch = max(1, math.ceil(chunk_size / BLOCK_SIZE))
@@ -426,7 +427,9 @@ def simulate(
             wanted: bool | tuple[str, ...] = True
         else:
             wanted = tuple(path_fields) if path_sink is not None else False
-        runs = _run_batches(scenario, entropy, groups, wanted, workers, tally, scales, path_limit)
+        runs = _run_batches(
+            scenario, entropy, groups, wanted, workers, tally, scales, path_limit, scheduler
+        )
         for part, batches in runs:
             if part is not tally:
                 tally.merge(part)
