@@ -156,8 +156,7 @@ def test_two_runs_in_two_threads_each_get_their_own_results():
         "logistics": load_scenario(LOGISTICS),
     }
     alone = {
-        name: summary_json(run(s, paths=8192, seed=5, workers=1))
-        for name, s in scenarios.items()
+        name: summary_json(run(s, paths=8192, seed=5, workers=1)) for name, s in scenarios.items()
     }
     got: dict[str, str] = {}
 
