@@ -422,7 +422,8 @@ def make_targets() -> set[str]:
 def run_command(command: str, folder: Path) -> tuple[int, list[str]]:
     words = shlex.split(command)
     if words[0] == "simulate":
-        result = CliRunner().invoke(SIMULATE, words[1:], prog_name="simulate")
+        # Help text wrapped as on an 80-column terminal (or a pipe): 78 columns of text.
+        result = CliRunner().invoke(SIMULATE, words[1:], prog_name="simulate", terminal_width=78)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         return result.exit_code, result.output.splitlines()
@@ -547,7 +548,9 @@ def test_every_option_is_documented():
     for table in tables(CLI_PAGE):
         if table.header[:1] == ["Option"]:
             documented |= {row[0][1][0].split()[0] for row in table.rows}
-    options = {name for p in SIMULATE.params for name in p.opts if name.startswith("--")}
+    names = [n for p in SIMULATE.params for n in p.opts]
+    names += SIMULATE.context_settings.get("help_option_names", ["--help"])
+    options = {name for name in names if name.startswith("--")}
     assert options <= documented, f"not in docs/cli.md: {sorted(options - documented)}"
     assert documented <= options, f"not options of simulate: {sorted(documented - options)}"
 
