@@ -464,17 +464,19 @@ def run_console(block: Block, folder: Path, where: str) -> None:
 
 
 FILE_LINE = re.compile(r"#\s*([\w.-]+\.toml)\b")
+WHOLE = {"scenario", "workload", "options"}
+"""The tables every scenario has: a block with all three is a whole scenario."""
 
 
 def run_toml(block: Block, folder: Path, where: str, namespace: dict) -> None:
     document = tomllib.loads(block.text)
-    if "scenario" in document:
+    if WHOLE <= set(document):
         parse_scenario(document, source=where)
         namespace.setdefault("_scenarios", []).append(document)
     first = block.text.splitlines()[0] if block.text else ""
     named = FILE_LINE.match(first)
     if named:
-        assert "scenario" in document, f"{where}: {named[1]} is not a whole scenario"
+        assert WHOLE <= set(document), f"{where}: {named[1]} is not a whole scenario"
         (folder / named[1]).write_text(block.text, encoding="utf-8")
     namespace.setdefault("_fragments", []).append(document)
 
@@ -530,7 +532,7 @@ def test_worked_example_adds_up():
     blocks = [tomllib.loads(b.text) for b in code_blocks(DOCS / "writing-a-scenario.md")
               if b.language == "toml"]  # fmt: skip
     first, *steps, final = blocks
-    assert "scenario" in first and "scenario" in final
+    assert WHOLE <= set(first) and WHOLE <= set(final)
     built = first
     for step in steps:
         built = merged(built, step)
