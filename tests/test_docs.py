@@ -470,13 +470,13 @@ WHOLE = {"scenario", "workload", "options"}
 
 def run_toml(block: Block, folder: Path, where: str, namespace: dict) -> None:
     document = tomllib.loads(block.text)
-    if WHOLE <= set(document):
+    if set(document) >= WHOLE:
         parse_scenario(document, source=where)
         namespace.setdefault("_scenarios", []).append(document)
     first = block.text.splitlines()[0] if block.text else ""
     named = FILE_LINE.match(first)
     if named:
-        assert WHOLE <= set(document), f"{where}: {named[1]} is not a whole scenario"
+        assert set(document) >= WHOLE, f"{where}: {named[1]} is not a whole scenario"
         (folder / named[1]).write_text(block.text, encoding="utf-8")
     namespace.setdefault("_fragments", []).append(document)
 
@@ -532,7 +532,7 @@ def test_worked_example_adds_up():
     blocks = [tomllib.loads(b.text) for b in code_blocks(DOCS / "writing-a-scenario.md")
               if b.language == "toml"]  # fmt: skip
     first, *steps, final = blocks
-    assert WHOLE <= set(first) and WHOLE <= set(final)
+    assert set(first) >= WHOLE and set(final) >= WHOLE
     built = first
     for step in steps:
         built = merged(built, step)
