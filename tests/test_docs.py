@@ -14,7 +14,9 @@ are run in order, as a reader would, in a temporary folder that holds a copy of
   command's exit status, anything else runs in bash. A command must exit 0 unless an
   ``echo $?`` after it shows another status. The output shown must be the output
   produced: ``...`` on a line of its own stands for any lines, a line ending in
-  ``...`` for any line that starts with the rest, and timings (``1.2 s``) may differ.
+  ``...`` for any line that starts with the rest, and timings (``1.2 s``) may differ;
+- ``text`` blocks (a diagram, a tree) are shown as they are. A block in any other
+  language, or in none, fails the tests, so that nothing runnable goes unrun.
 """
 
 from __future__ import annotations
