@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from .engine.executor import WorkerLost
 from .scenario.errors import ScenarioError, SimulationError
 from .version import __version__
 
-__all__ = ["main", "simulate"]
+__all__ = ["main", "simulate", "run_command", "sweep_command"]
 
 PRECISION_PATH_CAP = 10_000_000
 """Most paths a run to a precision adds unless --paths says otherwise."""
@@ -68,7 +67,37 @@ class _Command(click.Command):
             ctx.exit(1)
 
 
-@click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
+class _Simulate(click.Group):
+    """``simulate SCENARIO.toml`` runs a scenario (the ``run`` command, named or not);
+    ``simulate sweep SCENARIO.toml --grid ...`` sweeps one."""
+
+    default = "run"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in self.bare):
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+    bare = ("-h", "--help", "--version")
+    """Arguments the group answers itself."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The default command's help, then the other commands.
+        command = self.commands[self.default]
+        inner = click.Context(
+            command, info_name=ctx.info_name, help_option_names=ctx.help_option_names
+        )
+        command.format_help(inner, formatter)
+        self.format_commands(ctx, formatter)
+
+
+@click.group(cls=_Simulate, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="simulate")
+def simulate():
+    """Monte Carlo risk simulator for LLM hosting decisions."""
+
+
+@simulate.command("run", cls=_Command)
 @click.argument("scenario", metavar="SCENARIO.toml")
 @click.option("--paths", type=click.IntRange(min=1), help="Number of simulated paths.")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (0 is a seed).")
@@ -130,7 +159,7 @@ class _Command(click.Command):
 )
 @click.option("--quiet", is_flag=True, help="No progress bar and no notes on standard error.")
 @click.version_option(__version__, prog_name="simulate")
-def simulate(
+def run_command(
     scenario,
     paths,
     seed,
@@ -165,7 +194,9 @@ def simulate(
     from . import load_scenario, run
     from .report.pages import summary_json
     from .report.tables import COLUMNS, summary_rows, text_table
+    from .report.terminal import ProgressBar, stress_text
     from .report.writer import ReportWriter
+    from .scenario.text import printable
 
     loaded = load_scenario(scenario, overrides)
     if precision is not None and paths is None:
@@ -212,13 +243,12 @@ def simulate(
         if as_json:
             click.echo(summary_json(result), nl=False)
         else:
-            click.echo(
-                f"{loaded.name}: {result.paths.paths:,} paths, {loaded.horizon_months} months"
-            )
+            title = printable(loaded.name)
+            click.echo(f"{title}: {result.paths.paths:,} paths, {loaded.horizon_months} months")
             click.echo(text_table(COLUMNS, summary_rows(result)))
             if stress:
                 click.echo("")
-                click.echo(_stress_text(result))
+                click.echo(stress_text(result))
         if writer is not None:
             if bar is not None:
                 bar.note("Writing the report...")
@@ -265,94 +295,100 @@ def _plan(loaded, paths, *, folder, path_data, workers, chunk_size, precision, s
     return chunk_size
 
 
-def _stress_text(result) -> str:
-    """The stress test for the terminal: its finding, the break-even volumes, and what
-    drives the most uncertain option's savings."""
-    from .report.tables import text_table
-    from .report.words.stress import sensitivity_sentence, stress_sentence
-    from .scenario.numbers import count, money
+@simulate.command("sweep", cls=_Command)
+@click.argument("scenario", metavar="SCENARIO.toml")
+@click.option(
+    "--grid",
+    "grids",
+    multiple=True,
+    required=True,
+    metavar="KEY=V1,V2,...",
+    help="A key and its values (split on commas, or one TOML array for values that are "
+    "lists or tables); repeatable: every combination runs.",
+)
+@click.option("--paths", type=click.IntRange(min=1), help="Simulated paths of each combination.")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (0 is a seed).")
+@click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="As for a run; repeatable."
+)
+@click.option("--chunk-size", type=click.IntRange(min=1), help="Paths costed at once.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Combinations run side by side (default: every core).",
+)
+@click.option("--scheduler", metavar="ADDRESS", help="Run the combinations on this Dask cluster.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Report folder (default reports/<scenario stem>-sweep/).",
+)
+@click.option("--no-report", is_flag=True, help="Write no files; print the table only.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no notes on standard error.")
+def sweep_command(
+    scenario, grids, paths, seed, overrides, chunk_size, workers, scheduler, out, no_report, quiet
+):
+    """Run SCENARIO.toml at every combination of the --grid values, on the same draws.
 
-    extra = result.extra
-    currency = result.scenario.currency
-    if not result.versus:
-        return "Stress test: a single option, nothing to compare it with."
+    Prints the recommended option and each option's mean total cost per combination;
+    writes sweep.csv (one row per combination; sweep.parquet too with pyarrow) and a
+    report with a decision map to reports/<scenario stem>-sweep/.
 
-    def cell(entry, key):
-        multiplier = entry[f"volume_multiplier_{key}"]
-        if multiplier is None:
-            return {
-                "cheaper_at_lowest_volume": "already at 0.01x",
-                "marginal_cost_not_below_baseline": "never (dearer per request)",
-            }.get(entry[f"reason_{key}"], "not by 100x")
-        requests = entry[f"requests_per_month_{key}"]
-        spend = money(entry[f"baseline_monthly_spend_{key}"], currency)
-        return f"{multiplier:.3g}x ({count(requests)} requests, baseline {spend}/month)"
-
-    rows = [
-        (result.options[name].label, cell(entry, "p50"), cell(entry, "p80"))
-        for name, entry in extra["breakeven"].items()
-    ]
-    method = extra["stress_method"]
-    runs = f"{method['paths']:,} paths, {method['runs']} runs"
-    lines = [
-        f"Stress test ({runs}): {stress_sentence(result)}",
-        "",
-        text_table(("Break-even volume (x forecast)", "cheaper on 50%", "on 80%"), rows),
-        "",
-        sensitivity_sentence(result),
-    ]
-    return "\n".join(lines)
-
-
-class ProgressBar:
-    """A progress bar on a terminal, given as the engine's ``progress(done, total)``.
-
-    It shows only once a run has taken :attr:`delay` seconds, so short runs print
-    nothing; ``counting_only`` shows paths done without a bar (a run to a precision
-    does not know how many paths it will need).
+    \b
+    Examples:
+      simulate sweep scenarios/logistics.toml --grid workload.monthly_growth=0,0.04,0.08
+      simulate sweep scenarios/logistics.toml --paths 20000 \\
+        --grid workload.monthly_growth=0,0.08 --grid scenario.horizon_months=24,36
     """
+    from .decide.sweep import check_grid, parse_grid, sweep
+    from .report.sweep import SweepWriter
+    from .report.tables import text_table
+    from .report.terminal import ProgressBar
+    from .scenario.load import load_document
+    from .scenario.numbers import money
+    from .scenario.text import printable
 
-    delay = 0.5
-    width = 30
-
-    def __init__(self, stream, *, counting_only: bool = False) -> None:
-        self.stream = stream
-        self.counting_only = counting_only
-        self.started = time.monotonic()
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if time.monotonic() - self.started < self.delay:
-            return
-        if self.counting_only:
-            text = f"Simulating: {done:,} paths so far"
-        else:
-            filled = round(self.width * done / total) if total else self.width
-            bar = "#" * filled + "-" * (self.width - filled)
-            text = f"Simulating [{bar}] {done / max(total, 1):4.0%}  {done:,} of {total:,} paths"
-        self._show(text)
-
-    def note(self, text: str) -> None:
-        """Replace the bar by a short note (shown at once)."""
-        self._show(text)
-
-    def _show(self, text: str) -> None:
-        self.stream.write("\r\x1b[2K" + text)
-        self.stream.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        """Erase the bar, if it was shown."""
-        if self.shown:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
-            self.shown = False
-
-    def __enter__(self) -> ProgressBar:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.clear()
+    document, source = load_document(scenario, overrides)
+    grid = [parse_grid(text) for text in grids]
+    check_grid(document, grid, source=source)  # before any file or folder is made
+    folder = out or Path("reports") / f"{Path(scenario).stem}-sweep"
+    writer = None if no_report else SweepWriter(folder)
+    bar = None
+    if not quiet and sys.stderr.isatty():
+        bar = ProgressBar(sys.stderr, unit="combinations")
+    with writer or nullcontext(), bar or nullcontext():
+        found = sweep(
+            document,
+            grid,
+            source=source,
+            paths=paths,
+            seed=seed,
+            chunk_size=chunk_size,
+            workers=workers,
+            scheduler=scheduler,
+            progress=bar,
+        )
+        if bar is not None:
+            bar.clear()
+        currency = found.scenario.currency
+        header = (*found.keys, "recommended", *(f"{n} mean" for n in found.options))
+        rows = [
+            (
+                *(str(r[k]) for k in found.keys),
+                r["recommendation"] or "none allowed",
+                *(money(r[f"{n}.mean_total_cost"], currency) for n in found.options),
+            )
+            for r in found.rows
+        ]
+        title = printable(found.scenario.name)
+        click.echo(f"{title}: {len(rows)} combinations, {found.paths:,} paths each")
+        click.echo(text_table(header, rows))
+        if writer is not None:
+            writer.finish(found)
+    if not quiet:
+        seconds = found.timings["sweep_s"]
+        where = f"Report: {folder}/index.html (" if writer is not None else "Swept in "
+        click.echo(f"{where}{seconds:.1f} s{')' if writer is not None else ''}", err=True)
 
 
 def main() -> None:

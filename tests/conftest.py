@@ -43,3 +43,22 @@ def no_charts(monkeypatch):
     """Reports without charts, for tests of the folder and flags alone (charts take
     seconds to draw; tests/test_report*.py check them)."""
     monkeypatch.setattr("simulator.report.charts.CHARTS", [])
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """The address of a Dask cluster of two worker processes on the loopback address,
+    started once for the session and stopped with it."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as local,
+        distributed.Client(local) as client,
+    ):
+        client.wait_for_workers(2, timeout=60)
+        yield local.scheduler_address

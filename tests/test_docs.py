@@ -547,16 +547,22 @@ def test_worked_example_adds_up():
 CLI_PAGE = DOCS / "cli.md"
 
 
-def test_every_option_is_documented():
+# The table of each command's options: its first column's heading.
+OPTION_TABLES = {"run": "Option", "sweep": "Sweep option"}
+
+
+@pytest.mark.parametrize("command", sorted(OPTION_TABLES))
+def test_every_option_is_documented(command):
+    assert set(OPTION_TABLES) == set(SIMULATE.commands), "a command has no table of options"
     documented = set()
     for table in tables(CLI_PAGE):
-        if table.header[:1] == ["Option"]:
+        if table.header[:1] == [OPTION_TABLES[command]]:
             documented |= {row[0][1][0].split()[0] for row in table.rows}
-    names = [n for p in SIMULATE.params for n in p.opts]
+    names = [n for p in SIMULATE.commands[command].params for n in p.opts]
     names += SIMULATE.context_settings.get("help_option_names", ["--help"])
     options = {name for name in names if name.startswith("--")}
     assert options <= documented, f"not in docs/cli.md: {sorted(options - documented)}"
-    assert documented <= options, f"not options of simulate: {sorted(documented - options)}"
+    assert documented <= options, f"not options of {command}: {sorted(documented - options)}"
 
 
 EVERY_KEY = """

@@ -193,23 +193,6 @@ def test_wrong_argument_types_fail_at_the_call():
     assert numpy == plain
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as local,
-        distributed.Client(local) as client,
-    ):
-        client.wait_for_workers(2, timeout=60)
-        yield local.scheduler_address
-
-
 def test_a_cluster_run_gives_the_same_bytes_as_a_local_run(cluster):
     scenario = load_scenario(LOGISTICS)
     local = summary_json(run(scenario, paths=20_000, seed=11, workers=2))

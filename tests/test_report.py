@@ -327,7 +327,8 @@ def test_scenario_text_is_text_not_markup(tmp_path):
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "<script>" not in markdown and "<img" not in markdown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markdown
-    assert "[link](http://x)" not in markdown and "\\[link\\](http://x)" in markdown
+    assert "[link](http://x)" not in markdown and "\\[link\\](http\\://x)" in markdown
+    assert "http://x" not in markdown  # no bare URL for GFM to autolink
 
 
 def test_failure_during_a_run_keeps_the_previous_report(no_charts, tmp_path, result):

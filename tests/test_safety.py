@@ -80,12 +80,26 @@ def test_a_scenario_name_never_chooses_where_files_go(no_charts, chdir_tmp, name
     assert summary["scenario"]["name"] == name  # kept as text
 
 
-def test_option_names_that_look_like_paths_or_break_csv_stay_text(no_charts, tmp_path):
-    names = ["../../evil", 'a,b"c', "line\nbreak", "=cmd|' /C calc'!A0"]
+@pytest.mark.parametrize("name", ["../../evil", 'a,b"c', "line\nbreak", "=cmd|' /C calc'!A0"])
+def test_option_names_that_look_like_paths_or_break_csv_are_refused(no_charts, tmp_path, name):
+    # Option names are bare TOML keys (ASCII letters, digits, '_' and '-'): none of
+    # these can be one, so none reaches a path, a CSV header or a page.
+    source = tmp_path / "names.toml"
+    source.write_text(scenario_text("names", option=name, label="odd"), encoding="utf-8")
+    out = tmp_path / "reports" / "names"
+    result = invoke(source, "--paths", "500", "--seed", "1", "--quiet", "--out", out)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("simulate: error: ") and result.stderr.count("\n") == 1
+    assert "ASCII letters, digits, '_' and '-'" in result.stderr or "key names" in result.stderr
+    assert files_under(tmp_path) == ["names.toml"]
+
+
+def test_option_names_of_every_allowed_character_stay_text_in_the_csv(no_charts, tmp_path):
+    names = ["-dash-first", "_under_", "A-Z_0-9", "9" * 64]
     parts = [scenario_text("names", option=names[0], label="odd")]
     for i, name in enumerate(names[1:]):
         parts.append(
-            f'[options.{json.dumps(name)}]\nkind = "api"\ninput_price_per_mtok = {i + 1}\n'
+            f'[options.{name}]\nkind = "api"\ninput_price_per_mtok = {i + 1}\n'
             "output_price_per_mtok = 1\n"
         )
     source = tmp_path / "names.toml"

@@ -442,6 +442,22 @@ CASES = {
         "options.a.routes",
         "hybrid routes form a cycle: a -> a",
     ),
+    # names and labels (tests/test_hostile_input.py has the characters they may hold)
+    "label too long": (
+        lambda d: d["options"]["api"].update(label="x" * 201),
+        "options.api.label",
+        "is 201 characters long; at most 200 are allowed",
+    ),
+    "scenario name too long": (
+        lambda d: d["scenario"].update(name="n" * 201),
+        "scenario.name",
+        "is 201 characters long; at most 200 are allowed",
+    ),
+    "option name too long": (
+        lambda d: d["options"].update({"s" * 65: d["options"].pop("self_hosted")}),
+        "options",
+        f"key '{'s' * 65}' is 65 characters long; at most 64 are allowed",
+    ),
     "correlations not an array": (
         lambda d: d.update(correlations={"between": 1}),
         "correlations",

@@ -12,10 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..decide.summary import SimulationResult
+from ..scenario.text import printable
 
-__all__ = ["PNG_DPI", "PageFigure", "draw_figures"]
+__all__ = ["PNG_DPI", "PageFigure", "draw_figures", "inline_svg"]
 
 PNG_DPI = 110
+
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)
+"""Characters no chart writes itself: controls (but tab and line breaks) and bidi."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class PageFigure:
     svg: str
 
 
-def _inline_svg(figure, slug: str, title: str) -> str:
+def inline_svg(figure, slug: str, title: str) -> str:
     """A figure as an ``<svg>`` element to inline in HTML: no XML prolog, no fixed
     size (it scales to the page), ids prefixed by ``slug`` so charts never share one."""
     import matplotlib
@@ -53,7 +59,10 @@ def _inline_svg(figure, slug: str, title: str) -> str:
         lambda m: f"{m[1]}{slug}-{m[2]}" if m[2] in ids else m[0],
         text,
     )
-    label = html.escape(title, quote=True)
+    # Labels are drawn as written: a control character from the scenario (which matplotlib
+    # itself never writes) is shown as its escape, as everywhere else.
+    text = _UNSAFE.sub(lambda m: printable(m.group()), text)
+    label = html.escape(printable(title), quote=True)
     return text.replace("<svg", f'<svg role="img" aria-label="{label}"', 1)
 
 
@@ -86,7 +95,7 @@ def draw_figures(result: SimulationResult, folder: Path) -> list[PageFigure]:
                 caption=chart.caption.format(**values),
                 title=title,
                 png=png,
-                svg=_inline_svg(figure, chart.slug, title),
+                svg=inline_svg(figure, chart.slug, title),
             )
         )
     return figures

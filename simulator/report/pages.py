@@ -1,10 +1,15 @@
 """The report's pages: what the HTML and the Markdown say (the same facts, tables and
 sections in both), rendered from Jinja templates, and the summary JSON.
+
+Scenario text reaches the pages as data: the templates escape it
+(:mod:`simulator.report.markup`), and the description is split into paragraphs at its
+blank lines, each one line of running text (:func:`~simulator.scenario.text.prose`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +20,7 @@ import numpy as np
 
 from ..decide.summary import SimulationResult
 from ..scenario.numbers import money, share
+from ..scenario.text import prose
 from ..version import __version__
 from .figures import PageFigure
 from .markup import environment
@@ -127,7 +133,7 @@ def _context(
     ]
     return {
         "scenario": scenario,
-        "description": [p.strip() for p in scenario.description.split("\n\n") if p.strip()],
+        "description": _paragraphs(scenario.description),
         "baseline": result.options[scenario.baseline].label,
         "paths_text": f"{result.paths.paths:,}",
         "verdict": verdict(result),
@@ -148,6 +154,15 @@ def _context(
         "decision": decision_section(result),
         "version": __version__,
     }
+
+
+def _paragraphs(text: str) -> list[str]:
+    """The paragraphs of a description: split at blank lines, each one line of prose."""
+    parts = _BLANK_LINE.split(text.replace("\r\n", "\n"))
+    return [p for p in (prose(part).strip() for part in parts) if p]
+
+
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 
 
 def _grouped(rows: Sequence[Any]) -> list[tuple[str, list[Any]]]:

@@ -1,7 +1,11 @@
 """The project's own exception types.
 
 Every error a user can cause is a :class:`ScenarioError`; the CLI turns it into one
-line and exit status 2 in exactly one place.
+line and exit status 2 in exactly one place. The text of an error is always one line,
+whatever the user wrote: the file name, the key path and anything a message quotes are
+shown with control and bidirectional characters escaped
+(:func:`~simulator.scenario.text.printable`), so a key holding a newline or an ANSI
+escape sequence can neither forge a second line nor act on the terminal.
 """
 
 from __future__ import annotations
@@ -9,7 +13,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["ScenarioError", "SimulationError", "unknown"]
+from .text import printable
+
+__all__ = ["ScenarioError", "SimulationError", "quoted", "unknown"]
+
+_QUOTED_MAX = 80
+"""Most characters of a user's word that a message quotes (longer ones are cut)."""
 
 
 class ScenarioError(ValueError):
@@ -37,7 +46,7 @@ class ScenarioError(ValueError):
 
     def __str__(self) -> str:
         where = ": ".join(str(part) for part in (self.file, self.key) if part)
-        return f"{where}: {self.message}" if where else self.message
+        return printable(f"{where}: {self.message}" if where else self.message)
 
     def with_file(self, file: str) -> ScenarioError:
         """Return the same error attributed to ``file`` (kept if already set)."""
@@ -49,7 +58,25 @@ def _rebuild(message: str, key: str | None, file: str | None) -> ScenarioError:
 
 
 class SimulationError(RuntimeError):
-    """A run that cannot be carried out (for example, a request the machine cannot hold)."""
+    """A run that cannot be carried out (for example, a request the machine cannot hold).
+
+    Its text is one line, control characters escaped, like a :class:`ScenarioError`'s.
+    """
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
+
+
+def quoted(word: object) -> str:
+    """A user's word quoted in a message: ``'word'``, cut to its first 80 characters.
+
+    >>> quoted("gama")
+    "'gama'"
+    """
+    text = str(word)
+    if len(text) > _QUOTED_MAX:
+        text = text[:_QUOTED_MAX] + "..."
+    return f"'{text}'"
 
 
 def unknown(word: str, what: str, choices: Iterable[str]) -> str:
@@ -61,4 +88,4 @@ def unknown(word: str, what: str, choices: Iterable[str]) -> str:
     choices = list(choices)
     close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
     hint = f"did you mean '{close[0]}'? Expected" if close else "expected"
-    return f"'{word}' is not {what}; {hint} one of: {', '.join(choices) or '(none)'}"
+    return f"{quoted(word)} is not {what}; {hint} one of: {', '.join(choices) or '(none)'}"

@@ -1,12 +1,18 @@
 """Validation: a scenario document (as read from TOML) into a frozen :class:`Scenario`.
 
 Every problem is a :class:`~simulator.scenario.errors.ScenarioError` naming the key
-path and what is allowed.
+path and what is allowed. Before any table is read,
+:func:`~simulator.scenario.schema.check_structure` walks the whole document (without
+recursion) and refuses one that nests too deeply or has a key name that is too long or
+holds a control or bidirectional character; option names are further held to
+:data:`~simulator.scenario.schema.NAME_CHARACTERS`. Labels and descriptions may hold
+any text, up to their length: the pages and the terminal show it as text.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -26,7 +32,7 @@ from .model import (
     Scenario,
     StressSettings,
 )
-from .schema import REQUIRED, Field
+from .schema import REQUIRED, Field, check_option_name, check_structure
 
 __all__ = ["parse_scenario", "OPTIONAL_TABLES"]
 
@@ -49,6 +55,7 @@ OPTIONAL_TABLES = ("business", "stress", "requirements")
 _STACK_KINDS = ("self_hosted", "cloud_managed", "on_prem")
 # What a staged option may migrate to (it needs a start month it can be shifted to).
 _STAGED_TARGETS = ("api", *_STACK_KINDS)
+
 _DEFAULT_OPS_LOAD = {
     "api": "none",
     "cloud_managed": "limited",
@@ -56,10 +63,20 @@ _DEFAULT_OPS_LOAD = {
     "on_prem": "dedicated",
 }
 
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 80
+_SHOWN.maxlist = _SHOWN.maxdict = _SHOWN.maxtuple = 6
+_SHOWN.maxlevel = 3
+
+
+def _got(value: Any) -> str:
+    """A value quoted in a message, short whatever it is (``'lots'``, ``[1, 2, ...]``)."""
+    return _SHOWN.repr(value)
+
 
 def _check_keys(table: Any, fields: Mapping[str, Field], where: str) -> dict[str, Any]:
     if not isinstance(table, dict):
-        raise ScenarioError(f"must be a table, got {table!r}", key=where)
+        raise ScenarioError(f"must be a table, got {_got(table)}", key=where)
     for key in table:
         if key not in fields:
             raise ScenarioError(unknown(key, f"a key of [{where}]", fields), key=f"{where}.{key}")
@@ -74,13 +91,16 @@ def _scalar(value: Any, spec: Field, key: str) -> Any:
     kind = spec.type
     if kind in ("string", "option"):
         if not isinstance(value, str):
-            raise ScenarioError(f"must be a string, got {value!r}", key=key)
-        if kind == "string" and len(value) > 10_000:
-            raise ScenarioError("is longer than 10,000 characters", key=key)
+            raise ScenarioError(f"must be a string, got {_got(value)}", key=key)
+        if kind == "string" and len(value) > spec.max_length:
+            raise ScenarioError(
+                f"is {len(value):,} characters long; at most {spec.max_length:,} are allowed",
+                key=key,
+            )
         return value
     if kind == "bool":
         if not isinstance(value, bool):
-            raise ScenarioError(f"must be true or false, got {value!r}", key=key)
+            raise ScenarioError(f"must be true or false, got {_got(value)}", key=key)
         return value
     if kind == "enum":
         if value not in spec.choices:
@@ -88,20 +108,21 @@ def _scalar(value: Any, spec: Field, key: str) -> Any:
         return value
     if kind in ("number", "integer"):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ScenarioError(f"must be a number ({spec.allowed()}), got {value!r}", key=key)
+            raise ScenarioError(f"must be a number ({spec.allowed()}), got {_got(value)}", key=key)
         if kind == "integer" and not (isinstance(value, int) or float(value).is_integer()):
             raise ScenarioError(
-                f"must be a whole number ({spec.allowed()}), got {value!r}", key=key
+                f"must be a whole number ({spec.allowed()}), got {_got(value)}", key=key
             )
         if kind == "number":
             value = check_magnitude(value, "the value", key)
         if not spec.admits(value):
-            raise ScenarioError(f"must be {spec.allowed()}, got {value!r}", key=key)
+            raise ScenarioError(f"must be {spec.allowed()}, got {_got(value)}", key=key)
         return int(value) if kind == "integer" else float(value)
     if kind == "numbers":
         if not isinstance(value, list) or not value:
             raise ScenarioError(
-                f"must be a non-empty list of numbers ({spec.allowed()}), got {value!r}", key=key
+                f"must be a non-empty list of numbers ({spec.allowed()}), got {_got(value)}",
+                key=key,
             )
         if len(value) > schema.MAX_LIST:
             raise ScenarioError(
@@ -202,6 +223,7 @@ def _options(raw: Any, quantities: dict[str, Distribution]) -> dict[str, Option]
         )
     options: dict[str, Option] = {}
     for name, table in raw.items():
+        check_option_name(name)
         where = f"options.{name}"
         if not isinstance(table, dict):
             raise ScenarioError("must be a table", key=where)
@@ -355,6 +377,9 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
     ScenarioError
         Naming the key path and what is allowed.
     """
+    check_structure(document)
+    if not isinstance(document, Mapping):
+        raise ScenarioError(f"a scenario must be a table of tables, got {_got(document)}")
     for key in document:
         if key not in _TOP_LEVEL:
             raise ScenarioError(unknown(key, "a top-level table", _TOP_LEVEL), key=key)

@@ -1,14 +1,22 @@
 """What each scenario table may hold: key names, types, defaults and allowed ranges.
 
 One declarative table per section of the scenario format, so validation, typo
-suggestions and error messages all come from the same place.
+suggestions and error messages all come from the same place; and the limits every
+document is held to before its tables are read (its size, how deep it nests, what a
+key or an option name may be), with :func:`check_structure` and
+:func:`check_option_name`.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from .errors import ScenarioError, quoted
+from .text import describe_character, first_unsafe
 
 __all__ = [
     "Field",
@@ -21,7 +29,122 @@ __all__ = [
     "OPS_LEVELS",
     "OPTION_FIELDS",
     "KINDS",
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_LABEL",
+    "MAX_NAME",
+    "MAX_TEXT",
+    "NAME_CHARACTERS",
+    "check_key_name",
+    "check_option_name",
+    "check_structure",
 ]
+
+# ---------------------------------------------------------------------------
+# What any scenario may hold at most (a file, --set values and documents alike)
+
+MAX_FILE_BYTES = 10_000_000
+"""Largest scenario file (and ``--set`` value) read, in bytes: 10 MB. The shipped
+scenarios are about 10 kB."""
+
+MAX_DEPTH = 32
+"""Most levels tables and arrays may nest below the top of a scenario. A scenario needs
+four (``options.hybrid.routes[0]``); deeper documents are refused before anything
+walks them."""
+
+MAX_NAME = 64
+"""Longest option name, and longest key name anywhere, in characters."""
+
+NAME_CHARACTERS = "ASCII letters, digits, '_' and '-'"
+"""What an option name is made of: the characters of a bare TOML key, so that a name is
+written as it is in the file, in ``--set options.NAME.KEY=...``, in a correlation's
+dotted key path and in ``paths.csv``, and never needs quoting or escaping."""
+
+MAX_LABEL = 200
+"""Longest label (``scenario.name``, an option's ``label``, ``scenario.currency``)."""
+
+MAX_TEXT = 10_000
+"""Longest free text (``scenario.description``)."""
+
+_OPTION_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _dotted(path: Sequence[str | int]) -> str:
+    """``("options", "hybrid", "routes", 0)`` -> ``"options.hybrid.routes[0]"``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else part
+    return text
+
+
+def check_key_name(key: Any, where: str | None = None) -> None:
+    """Refuse a key name that is not a string, is longer than :data:`MAX_NAME`
+    characters or holds a control character, a line break or a bidirectional control
+    (``where``: the path of the table it is a key of)."""
+    if not isinstance(key, str):
+        raise ScenarioError(f"key names must be strings, got {key!r:.80}", key=where)
+    bad = first_unsafe(key)
+    if bad:
+        raise ScenarioError(
+            f"key {quoted(key)} holds {describe_character(bad)}; key names may not hold "
+            "control characters, line breaks or bidirectional controls",
+            key=where,
+        )
+    if len(key) > MAX_NAME:
+        raise ScenarioError(
+            f"key {quoted(key)} is {len(key):,} characters long; at most {MAX_NAME} are allowed",
+            key=where,
+        )
+
+
+def check_structure(node: Any, path: Sequence[str | int] = ()) -> None:
+    """Refuse a document (or a value at key ``path`` of one) whose tables and arrays
+    nest more than :data:`MAX_DEPTH` levels below the top, or that holds a key name
+    :func:`check_key_name` refuses (the parts of ``path`` too). Walks with a stack,
+    never recursion, so that no document is too deep to be refused.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the key path (for nesting, its first levels) and what is allowed.
+    """
+    path = tuple(path)
+    for i, part in enumerate(path):
+        if not isinstance(part, int):
+            check_key_name(part, _dotted(path[:i]) or None)
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(node, path)] if _container(node) else []
+    while stack:
+        value, where = stack.pop()
+        if len(where) > MAX_DEPTH:
+            raise ScenarioError(
+                f"tables and arrays nest more than {MAX_DEPTH} levels deep below this key; "
+                f"at most {MAX_DEPTH} levels are allowed (a scenario needs 4)",
+                key=_dotted(where[:3]) or None,
+            )
+        if isinstance(value, dict):
+            for key in value:
+                check_key_name(key, _dotted(where) or None)
+            children = value.items()
+        else:
+            children = enumerate(value)
+        found = [(child, (*where, key)) for key, child in children if _container(child)]
+        stack.extend(reversed(found))
+
+
+def _container(value: Any) -> bool:
+    return isinstance(value, dict | list | tuple)
+
+
+def check_option_name(name: str) -> None:
+    """Refuse an option name that is not 1 to :data:`MAX_NAME` :data:`NAME_CHARACTERS`."""
+    where = f"options.{name}"
+    rule = f"option names are 1 to {MAX_NAME} {NAME_CHARACTERS}"
+    if len(name) > MAX_NAME:
+        raise ScenarioError(f"the name is {len(name):,} characters long; {rule}", key=where)
+    if not _OPTION_NAME.fullmatch(name):
+        bad = next((c for c in name if not _OPTION_NAME.fullmatch(c)), None)
+        found = f"holds {describe_character(bad)}" if bad else "is empty"
+        raise ScenarioError(f"the name {found}; {rule}", key=where)
 
 
 class _Required:
@@ -40,7 +163,8 @@ class Field:
     path), ``number``, ``integer``, ``numbers`` (a non-empty list of numbers, at most
     ``MAX_LIST`` of them), ``string``, ``bool``, ``enum``, ``option`` (the name of
     another option) or ``routes``. ``low``/``high`` bound numbers and the
-    support of quantities; ``open_low``/``open_high`` exclude the bound itself.
+    support of quantities; ``open_low``/``open_high`` exclude the bound itself;
+    ``max_length`` bounds a string's length in characters.
     """
 
     type: str
@@ -51,6 +175,7 @@ class Field:
     open_high: bool = False
     choices: tuple[str, ...] = ()
     doc: str = ""
+    max_length: int = MAX_TEXT
 
     def allowed(self) -> str:
         """Human description of the allowed range, such as ``between 0 and 1``."""
@@ -85,15 +210,15 @@ _SHARE = {"low": 0.0, "high": 1.0}
 _RATE_CHANGE = {"low": -1.0, "open_low": True}
 
 SCENARIO: dict[str, Field] = {
-    "name": Field("string"),
-    "description": Field("string", ""),
+    "name": Field("string", max_length=MAX_LABEL),
+    "description": Field("string", "", max_length=MAX_TEXT),
     "horizon_months": Field("integer", 36, low=1, high=1200),
     "discount_rate": Field("number", 0.0, low=-1.0, open_low=True),
     "hours_per_month": Field("number", 730.0, low=0.0, high=744.0, open_low=True),
     "paths": Field("integer", 100_000, low=1, high=10_000_000_000),
     "seed": Field("integer", None, low=0, high=2**128 - 1),
     "baseline": Field("option", None),
-    "currency": Field("string", "USD"),
+    "currency": Field("string", "USD", max_length=MAX_LABEL),
     "sampling": Field("enum", "random", choices=("random", "lhs", "sobol")),
 }
 
@@ -137,7 +262,7 @@ REQUIREMENTS: dict[str, Field] = {
 
 _COMMON = {
     "kind": Field("string"),
-    "label": Field("string", None),
+    "label": Field("string", None, max_length=MAX_LABEL),
     # Requirements (section 7): defaults depend on the kind (see scenario.py).
     "data_leaves_perimeter": Field("bool", None),
     "ttft_ms": _q(None, low=0.0),

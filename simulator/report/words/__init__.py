@@ -4,6 +4,11 @@
 of uncertain inputs); :mod:`.stress` what the stress test, break-even volume and
 sensitivity analysis find; :mod:`.verdict` the decision and the verdict at the top of
 a report, which end with the stress test's findings.
+
+Labels and other scenario text may hold anything: every sentence these functions
+return has its control and bidirectional characters replaced by visible escapes
+(:func:`~simulator.scenario.text.printable`), so it is safe on a terminal as it is, and
+the pages escape it further as HTML or Markdown.
 """
 
 from .audit import (

@@ -14,6 +14,7 @@ import numpy as np
 
 from ...decide.summary import SimulationResult
 from ...scenario.numbers import number, share
+from ...scenario.text import printable, printable_result
 
 __all__ = [
     "InputRow",
@@ -41,6 +42,7 @@ def paths_share(p: float) -> str:
     return f"{text} of paths"
 
 
+@printable_result
 def cautions(result: SimulationResult) -> list[str]:
     """Warnings where Monte Carlo error is material: a P(cheaper) within two standard
     errors of even odds or with a standard error above :data:`P_CHEAPER_SE_LIMIT`, a
@@ -117,7 +119,7 @@ def input_rows(
         rows.append(
             InputRow(
                 key=key,
-                applies_to=_owner(result, key),
+                applies_to=printable(_owner(result, key)),
                 distribution=dist.describe(),
                 p5=number(float(values[0])),
                 p50=number(float(values[1])),

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from ...decide.summary import SimulationResult
 from ...scenario.numbers import count, money, share
+from ...scenario.text import printable_result
 from .audit import paths_share
 
 __all__ = [
@@ -63,6 +64,7 @@ def _shock(grid: Mapping[tuple[float, float], dict]) -> tuple[float, float] | No
     return min(short, key=lambda v: (abs(v - 0.5), v)), growth
 
 
+@printable_result
 def stress_sentence(result: SimulationResult) -> str:
     """What a volume shortfall does to the answer, in one sentence, for the option
     whose P(cheaper) it moves most ("If volume comes in at half the forecast, ...")."""
@@ -111,6 +113,7 @@ def _volume_text(entry: Mapping, key: str, currency: str, base: str) -> str:
     )
 
 
+@printable_result
 def breakeven_reason(result: SimulationResult, name: str, key: str = "p50") -> str:
     """Why an option's break-even multiplier at ``key`` (``"p50"``, ``"p80"``) is null,
     in words ('' when it is not)."""
@@ -156,6 +159,7 @@ def _cost_per_k(cost_per_request: float, currency: str) -> str:
     return f"{prefix}{value:.2f}"
 
 
+@printable_result
 def breakeven_sentences(result: SimulationResult) -> list[str]:
     """One sentence per option: the volume at which it beats the baseline on half and
     on 80% of paths, or why no volume in [0.01, 100] times the forecast does."""
@@ -194,6 +198,7 @@ def breakeven_sentences(result: SimulationResult) -> list[str]:
     return sentences
 
 
+@printable_result
 def breakeven_sentence(result: SimulationResult) -> str:
     """The headline of the break-even analysis: the option that needs the most volume
     to beat the baseline on half of the paths, against the forecast."""
@@ -221,6 +226,7 @@ def sensitivity_rivals(result: SimulationResult, most: int = 4) -> list[str]:
     return [n for n in effects if n in ranked]
 
 
+@printable_result
 def sensitivity_sentence(result: SimulationResult, name: str | None = None) -> str:
     """What moves one option's savings most (by default the option nearest even odds):
     its top three inputs by share of variance."""

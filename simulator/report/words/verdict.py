@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ...decide.summary import SimulationResult
 from ...scenario.numbers import money, share
+from ...scenario.text import printable_result
 from .audit import paths_share
 from .stress import breakeven_sentence, stress_sentence
 
@@ -25,6 +26,7 @@ SURE = 0.99
 year on, are summed up together in the verdict."""
 
 
+@printable_result
 def verdict(result: SimulationResult) -> list[str]:
     """Sentences of the verdict paragraph: which option is cheapest how often, and how
     each other option fares against the baseline (how often, by how much, from when);
@@ -139,6 +141,7 @@ def _against_baseline(result: SimulationResult, name: str, versus) -> str:
     return text + "."
 
 
+@printable_result
 def decision_paragraphs(result: SimulationResult) -> list[str]:
     """The decision at the top of the report: what to choose and why, when a staged
     policy migrates and what it saves against each fixed option, and which
@@ -163,6 +166,7 @@ def _staged(result: SimulationResult) -> list[str]:
     return [n for n, o in result.options.items() if o.policy is not None]
 
 
+@printable_result
 def policy_sentence(result: SimulationResult, name: str) -> str:
     """When staged option ``name`` migrates, how likely that is within the horizon, and
     what it saves in expectation against every fixed option."""
@@ -215,6 +219,7 @@ def policy_sentence(result: SimulationResult, name: str) -> str:
     return text
 
 
+@printable_result
 def value_sentence(result: SimulationResult) -> str:
     """What learning more before deciding is worth: EVPI, and the inputs whose EVPPI
     is largest."""
