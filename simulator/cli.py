@@ -199,6 +199,12 @@ def run_command(
     from .scenario.text import printable
 
     loaded = load_scenario(scenario, overrides)
+    if loaded.pinned_correlated_inputs and not quiet:
+        pinned = ", ".join(printable(k) for k in loaded.pinned_correlated_inputs)
+        click.echo(
+            f"simulate: note: {pinned} fixed, so the rank correlations naming it are left out",
+            err=True,
+        )
     if precision is not None and paths is None:
         paths = PRECISION_PATH_CAP
     # The folder comes from the command line alone (never from the scenario's text).

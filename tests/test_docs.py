@@ -541,6 +541,17 @@ def test_worked_example_adds_up():
     assert built == final
 
 
+def test_the_limits_of_names_and_files_are_the_schemas():
+    from simulator.scenario import schema
+
+    page = REFERENCE.read_text(encoding="utf-8")
+    assert f"at most {schema.MAX_FILE_BYTES:,} bytes" in page
+    assert f"nest at most {schema.MAX_DEPTH} levels" in page
+    assert f"1 to {schema.MAX_NAME} ASCII letters" in page
+    assert f"at most {schema.MAX_NAME} characters" in page
+    assert f"hold at most\n  {schema.MAX_LABEL} characters each" in page
+
+
 # ---------------------------------------------------------------------------
 # 4. The command line and the summary are documented in full
 
@@ -609,9 +620,13 @@ paths = 1000
 sensitivity_paths = 1000
 volume_realization = [0.5, 1]
 growth_realization = [1]
+[[correlations]]
+between = ["workload.monthly_growth", "workload.input_tokens_per_request"]
+rank = 0.2
 """
 """A small scenario whose summary holds every key there is: an excluded option, owned
-GPUs, a searched staged policy, a run to a precision and the stress test."""
+GPUs, a searched staged policy, a correlation naming a fixed input, a run to a
+precision and the stress test."""
 
 MAPS = {"options", "versus_baseline", "breakeven", "sensitivity", "stress[].options",
         "stress_method.curve", "recommendation.excluded"}  # fmt: skip

@@ -248,10 +248,20 @@ def test_impossible_correlations_are_refused():
     assert "cannot hold together" in str(err)
 
 
-def test_correlating_a_fixed_input_is_an_error():
-    err = correlation_error([((GROWTH, "workload.requests_per_month"), 0.3)])
-    assert err.key == "correlations[0].between"
-    assert "'workload.requests_per_month' is fixed" in str(err)
+def test_a_pair_naming_a_fixed_input_is_left_out_of_the_copula():
+    fixed = "workload.requests_per_month"
+    pinned = scenario_with([((GROWTH, fixed), 0.3), ((GROWTH, PEAK), 0.5)])
+    assert pinned.pinned_correlated_inputs == (fixed,)
+    assert [c.between for c in pinned.correlations] == [(GROWTH, PEAK)]
+    # The same draws as the scenario without that pair.
+    without = scenario_with([((GROWTH, PEAK), 0.5)])
+    assert without.pinned_correlated_inputs == ()
+    streams = plan_blocks(10_000)
+    got = sample_inputs(pinned, Streams(3, streams))
+    want = sample_inputs(without, Streams(3, streams))
+    assert got.keys() == want.keys()
+    for key in got:
+        np.testing.assert_array_equal(got[key], want[key])
 
 
 def test_correlating_an_unknown_input_suggests_the_nearest():

@@ -92,6 +92,8 @@ class Scenario:
 
     ``quantities`` maps every dotted key path that holds a quantity to its
     distribution; ``inputs`` lists, in a stable order, those that are uncertain.
+    ``pinned_correlated_inputs`` are the fixed inputs a ``[[correlations]]`` pair names:
+    those pairs are left out of the copula.
     """
 
     name: str
@@ -107,6 +109,7 @@ class Scenario:
     options: Mapping[str, Option]
     quantities: Mapping[str, Distribution]
     correlations: tuple[Correlation, ...] = ()
+    pinned_correlated_inputs: tuple[str, ...] = ()
     stress: StressSettings = StressSettings()
     requirements: Requirements = Requirements()
     source: str | None = None

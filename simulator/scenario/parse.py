@@ -314,7 +314,12 @@ def _check_acyclic(name: str, options: Mapping[str, Option], chain: tuple[str, .
         _check_acyclic(route.option, options, (*chain, name))
 
 
-def _correlations(raw: Any, quantities: Mapping[str, Distribution]) -> tuple[Correlation, ...]:
+def _correlations(
+    raw: Any, quantities: Mapping[str, Distribution]
+) -> tuple[tuple[Correlation, ...], tuple[str, ...]]:
+    """The rank correlations between uncertain inputs, and the inputs a correlation
+    names that are fixed (pinned in the file or with ``--set``): their pairs are left
+    out of the copula, since a fixed input has nothing to correlate."""
     if not isinstance(raw, list):
         raise ScenarioError(
             "must be an array of tables: [[correlations]] with between and rank",
@@ -322,6 +327,7 @@ def _correlations(raw: Any, quantities: Mapping[str, Distribution]) -> tuple[Cor
         )
     seen: dict[frozenset[str], int] = {}
     out = []
+    pinned: dict[str, None] = {}
     uncertain = [k for k, d in quantities.items() if not d.is_fixed]
     fields = {"between": Field("string"), "rank": Field("number", low=-1.0, high=1.0)}
     for i, item in enumerate(raw):
@@ -339,11 +345,6 @@ def _correlations(raw: Any, quantities: Mapping[str, Distribution]) -> tuple[Cor
                 raise ScenarioError(
                     unknown(b, "a quantity of this scenario", uncertain), key=f"{where}.between"
                 )
-            if quantities[b].is_fixed:
-                raise ScenarioError(
-                    f"'{b}' is fixed; only uncertain inputs can be correlated",
-                    key=f"{where}.between",
-                )
         if between[0] == between[1]:
             raise ScenarioError("an input cannot be correlated with itself", key=f"{where}.between")
         pair = frozenset(between)
@@ -354,6 +355,10 @@ def _correlations(raw: Any, quantities: Mapping[str, Distribution]) -> tuple[Cor
             )
         seen[pair] = i
         rank = _scalar(item["rank"], fields["rank"], f"{where}.rank")
+        fixed = [b for b in between if quantities[b].is_fixed]
+        if fixed:
+            pinned.update(dict.fromkeys(fixed))
+            continue
         out.append(Correlation((between[0], between[1]), rank))
     correlations = tuple(out)
     if correlations:
@@ -366,7 +371,7 @@ def _correlations(raw: Any, quantities: Mapping[str, Distribution]) -> tuple[Cor
                 f"definite): {pairs}. Weaken some of them.",
                 key="correlations",
             ) from None
-    return correlations
+    return correlations, tuple(pinned)
 
 
 def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) -> Scenario:
@@ -394,7 +399,7 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
     baseline = settings["baseline"] or next(iter(options))
     if baseline not in options:
         raise ScenarioError(unknown(baseline, "an option", options), key="scenario.baseline")
-    correlations = _correlations(document.get("correlations", []), quantities)
+    correlations, pinned = _correlations(document.get("correlations", []), quantities)
     stress = _table(document.get("stress", {}), schema.STRESS, "stress", quantities)
     requirements = _table(
         document.get("requirements", {}), schema.REQUIREMENTS, "requirements", quantities
@@ -413,6 +418,7 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
         options=MappingProxyType(options),
         quantities=MappingProxyType(quantities),
         correlations=correlations,
+        pinned_correlated_inputs=pinned,
         stress=StressSettings(**stress),
         requirements=Requirements(**requirements),
         source=source,
