@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/logistics.toml
 
-.PHONY: install compile run test lint format bench clean
+.PHONY: install compile run test soak lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -27,6 +27,18 @@ run: compile  ## simulate the logistics scenario and write reports/logistics/
 
 test: compile  ## run the whole test suite
 	$(BIN)/python -m pytest -q
+
+# The tests of what can hang or race (worker deaths, signals, threads, clusters, the
+# report's move into place, the sizing limits), run again and again: each pass has a
+# time limit, and a pass that fails or overruns stops the loop.
+SOAK_PASSES ?= 5
+SOAK_TESTS  := tests/test_executor.py tests/test_interrupt.py tests/test_concurrency.py \
+	tests/test_report_folder.py tests/test_sizing.py tests/test_hostile_input.py
+soak: compile  ## repeat the tests of hangs and races SOAK_PASSES times
+	@for pass in $$(seq $(SOAK_PASSES)); do \
+		echo "soak pass $$pass of $(SOAK_PASSES)"; \
+		timeout --kill-after=10 600 $(BIN)/python -m pytest -q -p no:cacheprovider $(SOAK_TESTS) || exit 1; \
+	done
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .

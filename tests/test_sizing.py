@@ -3,6 +3,7 @@ overflow refused up front."""
 
 from __future__ import annotations
 
+import importlib.util
 import time
 import tomllib
 
@@ -12,11 +13,12 @@ from click.testing import CliRunner
 
 from simulator import ScenarioError, SimulationError, load_scenario, parse_scenario, run
 from simulator.cli import simulate
-from simulator.report.writer import ReportWriter
+from simulator.report.writer import ReportWriter, write_report
 from simulator.sizing.estimate import duration, estimate, size
 from simulator.sizing.machine import Machine
 from simulator.sizing.magnitudes import check_magnitudes
-from simulator.sizing.plan import plan
+from simulator.sizing.pilot import run_pilot
+from simulator.sizing.plan import DISK_MARGIN, plan
 
 from .conftest import ONE_API, SCENARIOS
 
@@ -100,8 +102,14 @@ def test_memory_stays_flat_in_paths_unless_paths_are_kept_or_written():
     kept = [estimate(scenario, n, workers=2, cores=2, keep_paths=True) for n in (10**5, 10**6)]
     assert kept[1].memory_parts["kept"] == pytest.approx(10 * kept[0].memory_parts["kept"])
     rows = [estimate(scenario, n, report=True, path_data=True, cores=2) for n in (10**5, 10**6)]
-    assert rows[1].disk == pytest.approx(10 * rows[0].disk)
-    assert estimate(scenario, 10**6, report=True, path_data=False).disk == 0
+    for part in ("paths.csv", "paths.parquet"):
+        assert rows[1].disk_parts[part] == pytest.approx(10 * rows[0].disk_parts[part], rel=0.01)
+    # The pages and charts do not grow with paths.
+    assert rows[1].disk_parts["pages"] == rows[0].disk_parts["pages"] > 0
+    without = estimate(scenario, 10**6, report=True, path_data=False)
+    assert without.disk_parts["paths.csv"] == without.disk_parts["paths.parquet"] == 0
+    assert without.disk == without.disk_parts["pages"]
+    assert estimate(scenario, 10**6).disk == 0  # no report
 
 
 def test_time_grows_with_paths():
@@ -124,7 +132,30 @@ def test_paths_csv_estimate_matches_the_file(no_charts, tmp_path):
         outcome = run(scenario, paths=8192, seed=1, workers=1, path_sink=writer.path_sink)
         out = writer.finish(outcome)
     guess = estimate(scenario, 8192, workers=1, report=True, path_data=True)
-    assert guess.disk == pytest.approx((out / "paths.csv").stat().st_size, rel=0.15)
+    parts = guess.disk_parts
+    assert parts["paths.csv"] == pytest.approx((out / "paths.csv").stat().st_size, rel=0.15)
+    if (out / "paths.parquet").exists():
+        parquet = (out / "paths.parquet").stat().st_size
+        assert parquet <= parts["paths.parquet"] <= 1.3 * parquet
+    else:
+        assert importlib.util.find_spec("pyarrow") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "overrides", "stress"),
+    [
+        ("startup", [], False),
+        ("logistics", [], True),
+        ("logistics", ["scenario.horizon_months=120"], False),
+    ],
+)
+def test_the_report_estimate_covers_its_pages_and_charts(tmp_path, name, overrides, stress):
+    # Charts drawn: the files beside paths.csv, which the disk check asks room for.
+    scenario = load_scenario(SCENARIOS / f"{name}.toml", overrides)
+    out = write_report(run(scenario, paths=2000, seed=1, workers=1, stress=stress), tmp_path / "r")
+    written = sum(p.stat().st_size for p in out.iterdir() if not p.name.startswith("paths."))
+    guess = estimate(scenario, 2000, workers=1, report=True, path_data=False, stress=stress)
+    assert written <= guess.disk_parts["pages"] <= 2 * written
 
 
 # ---------------------------------------------------------------------------
@@ -189,7 +220,49 @@ def test_paths_csv_beyond_the_free_disk_is_refused(tmp_path, monkeypatch):
     plan(small(), 10**7, report_folder=tmp_path / "r", path_data=False, computer=ROOMY)
 
 
-def test_a_run_longer_than_allowed_is_refused_with_what_fits():
+def test_the_disk_check_asks_for_what_the_report_needs(tmp_path, monkeypatch):
+    # 30 MiB free: far less than the fixed 120 MiB the check once kept back, and room
+    # for a small report with its paths.csv; not for a large one.
+    monkeypatch.setattr("simulator.sizing.plan.free_disk", lambda folder: 30 * 2**20)
+    folder = tmp_path / "r"
+    fits = plan(small(), 10_000, report_folder=folder, computer=ROOMY)
+    assert 0 < fits.disk < 30 * 2**20 - DISK_MARGIN
+    assert fits.disk == sum(fits.disk_parts.values()) and fits.disk_parts["pages"] > 0
+    with pytest.raises(SimulationError) as caught:
+        plan(small(), 2_000_000, report_folder=folder, computer=ROOMY)
+    message = str(caught.value)
+    guess = estimate(small(), 2_000_000, report=True, path_data=True)
+    assert message.startswith("paths.csv for 2,000,000 paths would take about ")
+    assert f"about {size(guess.disk_parts['paths.csv'])}" in message
+    assert f"the whole report {size(guess.disk)}" in message
+    assert "only 30 MiB are free" in message and "--no-path-data" in message
+    most = int(message.split("run at most ")[1].split(" paths")[0].replace(",", ""))
+    assert plan(small(), most, report_folder=folder, computer=ROOMY).disk <= 30 * 2**20
+    # Without paths.csv the pages and charts alone fit.
+    plan(small(), 2_000_000, report_folder=folder, path_data=False, computer=ROOMY)
+
+
+def test_a_report_whose_pages_alone_do_not_fit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr("simulator.sizing.plan.free_disk", lambda folder: DISK_MARGIN + 2**16)
+    with pytest.raises(SimulationError) as caught:
+        plan(small(), 1000, report_folder=tmp_path / "r", path_data=False, computer=ROOMY)
+    message = str(caught.value)
+    assert message.startswith("the report's pages and charts would take about")
+    assert "--no-report" in message and "--no-path-data" not in message
+    plan(small(), 1000, report_folder=None, computer=ROOMY)  # no report, no disk asked
+
+
+def test_a_run_longer_than_allowed_is_refused_with_what_fits(monkeypatch):
+    # One pilot for every plan below: two pilots are two wall-clock timings, and the
+    # size said to fit under one need not fit under the other on a busy machine.
+    pilots = {}
+
+    def one_pilot(scenario, paths, path_data, **kwargs):
+        if "pilot" not in pilots:
+            pilots["pilot"] = run_pilot(scenario, paths, path_data, **kwargs)
+        return pilots["pilot"]
+
+    monkeypatch.setattr("simulator.sizing.plan.run_pilot", one_pilot)
     with pytest.raises(SimulationError) as caught:
         plan(small(), 10**9, max_seconds=120, computer=ROOMY)
     message = str(caught.value)
@@ -197,9 +270,11 @@ def test_a_run_longer_than_allowed_is_refused_with_what_fits():
     assert "longer than the 2 min allowed" in message
     assert "--precision SE" in message and "--max-minutes" in message
     most = int(message.split("run at most ")[1].split(" paths")[0].replace(",", ""))
-    # Another pilot, another timing (on a busy machine twice as slow, or fast): the
-    # largest run said to fit is near the limit.
-    assert 40 <= plan(small(), most, max_seconds=None, computer=ROOMY).seconds <= 360
+    # The largest run said to fit does, and one a quarter larger does not (the advice
+    # is rounded down to two significant figures: at most 10% below the limit).
+    plan(small(), most, max_seconds=120, computer=ROOMY)
+    with pytest.raises(SimulationError, match="longer than the 2 min allowed"):
+        plan(small(), most * 5 // 4, max_seconds=120, computer=ROOMY)
     plan(small(), 10**9, max_seconds=None, computer=ROOMY)  # no limit
 
 
@@ -232,12 +307,12 @@ def test_max_minutes_sets_the_limit_and_zero_lifts_it(no_charts, chdir_tmp):
 
 
 def test_too_little_disk_for_paths_csv_is_refused(no_charts, chdir_tmp, monkeypatch):
-    monkeypatch.setattr("simulator.sizing.plan.free_disk", lambda folder: 2**20)
-    refused = invoke(LOGISTICS, "--paths", "3000", "--quiet")
+    monkeypatch.setattr("simulator.sizing.plan.free_disk", lambda folder: 6 * 2**20)
+    refused = invoke(LOGISTICS, "--paths", "20000", "--quiet")
     assert refused.exit_code == 2
     assert "--no-path-data" in refused.stderr and refused.stderr.count("\n") == 1
     assert list(chdir_tmp.iterdir()) == []
-    assert invoke(LOGISTICS, "--paths", "3000", "--quiet", "--no-path-data").exit_code == 0
+    assert invoke(LOGISTICS, "--paths", "20000", "--quiet", "--no-path-data").exit_code == 0
 
 
 def test_too_little_memory_is_refused(chdir_tmp, monkeypatch):
@@ -372,3 +447,80 @@ def test_batches_waiting_for_a_slow_sink_are_bounded(monkeypatch):
     assert len(ahead) == 40
     # A few batches per worker may wait; not the whole run.
     assert max(ahead) <= 8, f"up to {max(ahead)} batches waited in memory"
+
+
+# ---------------------------------------------------------------------------
+# Many options: what they cost whatever the paths
+
+
+def many_api(n: int, label: str = "") -> str:
+    """A scenario of ``n`` API options, each with an uncertain price of its own."""
+    lines = ['[scenario]\nname = "many"\nhorizon_months = 12']
+    lines.append("[workload]\nrequests_per_month = 1000000")
+    lines.append("input_tokens_per_request = 500\noutput_tokens_per_request = 100")
+    for i in range(n):
+        lines += [f'[options.api{i}]\nkind = "api"\noutput_price_per_mtok = 4.0']
+        low = 0.5 + i / 1e4
+        lines.append(f'input_price_per_mtok = {{ dist = "uniform", low = {low}, high = 1.5 }}')
+        if label:
+            lines.append(f'label = "{label}{i}"')
+    return "\n".join(lines) + "\n"
+
+
+def test_the_estimate_grows_with_the_options_and_their_names():
+    from simulator.sizing.pilot import assumed_pilot
+
+    def guess(n, label=""):
+        scenario = parse_scenario(tomllib.loads(many_api(n, label)))
+        pilot = assumed_pilot(scenario)  # what follows does not depend on a pilot
+        return estimate(scenario, 500, workers=1, report=True, _pilot_result=pilot)
+
+    guesses = {n: guess(n) for n in (10, 100, 1000)}
+    parts = {n: g.seconds_parts for n, g in guesses.items()}
+    # The summary is linear in options; the value of information reads every input
+    # (one per option here) for every option; the report grows faster than linearly
+    # (the chart of monthly costs relates every panel to every other).
+    assert parts[1000]["summary"] == pytest.approx(10 * parts[100]["summary"])
+    assert parts[1000]["value_of_information"] > 90 * parts[100]["value_of_information"]
+    assert parts[1000]["report"] > 10 * parts[100]["report"]
+    assert parts[100]["report"] > 5 * parts[10]["report"]
+    floors = [guesses[n].floor_seconds for n in (10, 100, 1000)]
+    assert floors == sorted(floors) and floors[2] > 20 * 60
+    for g in guesses.values():
+        assert g.floor_seconds <= g.seconds
+    # The pages grow with the options, and with the length of their labels.
+    pages = {n: g.disk_parts["pages"] for n, g in guesses.items()}
+    assert pages[1000] > 9 * pages[100] and pages[100] > 5 * pages[10]
+    labelled = guess(100, "x" * 190).disk_parts["pages"]
+    assert labelled - pages[100] >= 100 * 190 * 10
+
+
+def test_thousands_of_options_are_refused_before_any_pilot_or_run(chdir_tmp, monkeypatch):
+    source = chdir_tmp / "many.toml"
+    source.write_text(many_api(2000), encoding="utf-8")
+
+    def never(*args, **kwargs):
+        raise AssertionError("started")
+
+    monkeypatch.setattr("simulator.sizing.plan.run_pilot", never)
+    monkeypatch.setattr("simulator.run", never)
+    began = time.perf_counter()
+    result = invoke(source, "--paths", "500", "--max-minutes", "1")
+    assert time.perf_counter() - began < 10
+    assert result.exit_code == 2 and result.stdout == ""
+    line = result.stderr
+    assert line.count("\n") == 1
+    assert line.startswith("simulate: error: 500 paths would take at least ")
+    assert "for its 2,000 options alone (summary " in line and "report " in line
+    assert "longer than the 1 min allowed" in line and "--no-report" in line
+    assert sorted(p.name for p in chdir_tmp.iterdir()) == ["many.toml"]  # no folder
+
+
+def test_a_pilot_that_uses_the_time_left_is_stopped_and_the_run_refused():
+    scenario = small()
+    floor = estimate(scenario, 10**6, cores=2).floor_seconds
+    with pytest.raises(SimulationError) as caught:
+        plan(scenario, 10**6, max_seconds=floor + 1e-3, computer=ROOMY)
+    message = str(caught.value)
+    assert "a pilot of a few paths took" in message and "before it was stopped" in message
+    assert "--max-minutes" in message

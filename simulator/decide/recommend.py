@@ -82,7 +82,8 @@ def recommend(result) -> Recommendation:
     same = [n for n in ranked[1:] if options[n].total_cost.mean == best.total_cost.mean]
     if same:
         parts.append("the same expected cost as " + ", ".join(options[n].label for n in same))
-    rest = [n for n in ranked[1:] if n not in same]
+    tied = set(same)  # a set: thousands of tied options must not cost a scan each
+    rest = [n for n in ranked[1:] if n not in tied]
     if rest:
         second = options[rest[0]]
         gap = second.total_cost.mean - best.total_cost.mean

@@ -1,7 +1,8 @@
 """Reports on disk.
 
-A :class:`ReportWriter` makes a staging folder beside the report's destination before a
-run starts, streams every path into ``paths.csv`` there through its
+A :class:`ReportWriter` checks the report's destination and makes a staging folder
+beside it before a run starts (a folder the report could not be moved onto is refused
+at once, not after the run), streams every path into ``paths.csv`` there through its
 :meth:`~ReportWriter.path_sink` while the run goes, and on
 :meth:`~ReportWriter.finish` writes the rest (``index.html``, ``report.md`` and its
 PNG figures, ``summary.json``) and moves the folder into place. An interrupted or
@@ -15,7 +16,6 @@ import importlib.util
 import io
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,11 +29,12 @@ from ..version import __version__
 from .figures import draw_figures
 from .folder import (
     MARKER,
+    OWNER,
     PATHS_CSV,
     PATHS_PARQUET,
-    check_destination,
     csv_header,
     csv_rows,
+    make_staging,
     move_into_place,
 )
 from .pages import ListedFile, html_report, markdown_report, summary_json
@@ -59,8 +60,11 @@ class ReportWriter:
     Raises
     ------
     ScenarioError
-        When ``out`` is a file, or a non-empty folder that is not a report folder
-        (checked at once, before any run).
+        When ``out`` is a file, a symbolic link, a mount point, or a non-empty folder
+        that is not a report folder, or when the folder that holds it cannot be made or
+        written or is on another file system (all checked at once, before any run; see
+        :func:`~.folder.make_staging`, which also removes the staging folders of killed
+        runs into ``out``).
     """
 
     def __init__(self, out: str | Path, *, path_data: bool = True) -> None:
@@ -68,13 +72,7 @@ class ReportWriter:
         # Worked on as an absolute path, so that "." or "reports/.." name a folder and
         # its parent, where the staging folder goes.
         self._target = Path(os.path.abspath(self.out))
-        check_destination(self._target, self.out)
-        self._target.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(
-            tempfile.mkdtemp(
-                prefix=f".{self._target.name}.", suffix=".tmp", dir=self._target.parent
-            )
-        )
+        self.staging = make_staging(self._target, self.out)
         self.path_data = path_data
         self.rows = 0
         """Paths received so far."""
@@ -211,8 +209,9 @@ class ReportWriter:
         kwargs = {"elapsed_s": elapsed_s, "figures": figures, "files": files, "sampled": sampled}
         (folder / "report.md").write_text(markdown_report(result, **kwargs), encoding="utf-8")
         (folder / "index.html").write_text(html_report(result, **kwargs), encoding="utf-8")
-        # Last, listing what the folder holds: what a later run may replace.
-        names = sorted(p.name for p in folder.iterdir())
+        # Last, listing what the folder holds: what a later run may replace (the owner
+        # file goes just before the move).
+        names = sorted(p.name for p in folder.iterdir() if p.name != OWNER)
         (folder / MARKER).write_text(
             "\n".join([f"simulator {__version__}", *names]) + "\n", encoding="utf-8"
         )
@@ -244,7 +243,7 @@ def write_report(
     Raises
     ------
     ScenarioError
-        When ``out`` is a file, or a non-empty folder that is not a report folder.
+        When ``out`` may not be replaced or written (see :class:`ReportWriter`).
     """
     with ReportWriter(out) as writer:
         return writer.finish(result, elapsed_s=elapsed_s)

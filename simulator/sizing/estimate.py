@@ -7,10 +7,17 @@ the processes are modelled with constants measured on the project's two-core mac
 (:data:`HISTOGRAM_S_PER_CELL` and the others), with a margin on memory, which must not
 be underestimated. A quick run goes without a pilot and uses high figures by option
 kind (:data:`BYTES_PER_PATH_MONTH`).
+
+What does not depend on the pilot is modelled from the scenario alone: the summary, the
+value of information, the report's charts and pages (their time and their bytes on
+disk) grow with the number of options, the horizon and the length of the labels, and
+together they are :attr:`Estimate.floor_seconds`, the least time a run can take,
+which is enough to refuse a run of thousands of options before any pilot.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +27,7 @@ import numpy as np
 from ..scenario.errors import ScenarioError
 from ..scenario.model import Scenario
 from .machine import machine, resident
+from .options import report_bytes, report_seconds, summary_seconds
 from .pilot import BINS_PER_OCTAVE, Pilot, run_pilot
 
 __all__ = ["Estimate", "duration", "estimate", "size"]
@@ -66,11 +74,10 @@ WORKER_BASE = 40 * 2**20
 POOL_S = 0.3
 """Starting and stopping the worker processes."""
 
-REPORT_S = 3.0
-"""Drawing the charts and writing the pages (the same at any number of paths)."""
-
-STRESS_REPORT_S = 2.0
-"""The stress test's charts and tables."""
+RUN_FLOOR_S_PER_OPTION_MONTH = 5e-5
+"""Least time a batch takes per option and month, whatever the option (its histogram
+of monthly costs is counted even when it costs the same on every path): below every
+measurement (0.08 to 0.35 ms), for a bound on a run before any pilot."""
 
 SENSITIVITY_S_PER_PATH = 7e-6
 """The sensitivity analysis, per path it reads."""
@@ -82,6 +89,12 @@ CACHE_BYTES = 8 * 2**20
 """Beyond this size, a batch's month-by-path arrays no longer fit the processor's
 caches and each path costs more (measured: about 1.7 times at 240 months)."""
 
+
+PARQUET_BYTES_PER_VALUE = 10.5
+PARQUET_BYTES_PER_BATCH_COLUMN = 512
+"""``paths.parquet``: each value (a double, dictionary-encoded where it fits: 9.7 bytes
+measured on logistics), and each column of each batch (a row group each: its entry in
+the file's footer, 233 bytes measured)."""
 
 # ---------------------------------------------------------------------------
 # The histograms
@@ -143,7 +156,7 @@ class Estimate:
     memory
         Peak bytes resident in all processes together.
     disk
-        Bytes of ``paths.csv`` (0 without it).
+        Bytes of the report on disk (0 without a report): see ``disk_parts``.
     memory_parts
         Where the memory goes: ``main`` (the main process's own), ``workers`` (their
         own pages), ``batches`` (the batches being costed), ``histograms`` (every
@@ -151,9 +164,16 @@ class Estimate:
         written to ``paths.csv``), ``sample`` (the stress test's paths) and ``kept``
         (``keep_paths``).
     seconds_parts
-        ``run``, ``stress`` and ``report``.
+        ``run``, ``summary``, ``value_of_information``, ``stress`` and ``report``.
     pilot_s
         Seconds the pilot took.
+    disk_parts
+        ``paths.csv`` and ``paths.parquet`` (0 when not written) and ``pages`` (the
+        pages and the charts).
+    floor_seconds
+        The least time the run can take, whatever a pilot would find: the parts that
+        depend on the scenario alone (the summary, the value of information, the
+        report) and a batch's least time per option and month.
     """
 
     paths: int
@@ -168,12 +188,14 @@ class Estimate:
     pilot_s: float = 0.0
     per_path_memory: float = 0.0
     per_path_seconds: float = 0.0
+    disk_parts: Mapping[str, int] = field(default_factory=dict)
+    floor_seconds: float = 0.0
 
     def describe(self) -> str:
         """The estimate in words, such as ``about 2 min 10 s and 1.2 GiB of memory``."""
         words = f"about {duration(self.seconds)} and {size(self.memory)} of memory"
         if self.disk:
-            words += f", {size(self.disk)} of disk for paths.csv"
+            words += f", {size(self.disk)} of disk for the report"
         return words
 
 
@@ -287,8 +309,10 @@ def estimate(
         parallel = min(busy, cores)
         run_s = POOL_S + search_s + max(cost_s / parallel, rows_s, (cost_s + rows_s) / cores)
         pile = max(0.0, 1.0 - (cost_s / parallel) / rows_s) if rows_s else 0.0
+    fixed = summary_seconds(scenario, paths)
+    # Every run keeps its first paths for the value of information (and --stress).
+    sample = min(scenario.stress.sensitivity_paths, paths)
     stress_s = 0.0
-    sample = 0
     if stress:
         settings = scenario.stress
         stress_paths = min(settings.paths, paths)
@@ -297,10 +321,13 @@ def estimate(
         runs += 0.5 * 8 * rivals  # the break-even searches cost two options each
         stress_batches = math.ceil(stress_paths / chunk)
         stress_cpu = runs * (stress_paths * cost_per_path + stress_batches * per_batch)
-        sample = min(settings.sensitivity_paths, paths)
         stress_s = stress_cpu / min(cores, max(workers, 1)) + sample * SENSITIVITY_S_PER_PATH
-    report_s = (REPORT_S + (STRESS_REPORT_S if stress else 0.0)) if report else 0.0
-    seconds = run_s + stress_s + report_s
+        stress_s += runs * fixed["summary"]  # each run of the stress test is summarized
+    report_s = report_seconds(scenario, stress) if report else 0.0
+    seconds = run_s + sum(fixed.values()) + stress_s + report_s
+    rounds = math.ceil(batches / (1 if busy == 1 else min(busy, cores)))
+    run_floor = rounds * options * months * RUN_FLOOR_S_PER_OPTION_MONTH
+    floor = run_floor + sum(fixed.values()) + report_s
 
     # Memory.
     histograms_each = 8 * cells
@@ -325,7 +352,7 @@ def estimate(
     # it hands them over (pickled).
     block_share = TALLY_COPIES * pilot.block_bytes / BLOCK_SIZE
     parts["block_sums"] = int(paths * block_share)
-    parts["sample"] = int(2 * sample * 8 * (len(scenario.inputs) + options))
+    parts["sample"] = int(2 * sample * 8 * (len(scenario.inputs) + options))  # and joined
     kept_per_path = 0.0
     if keep_paths:
         years = math.ceil(months / 12)
@@ -343,7 +370,15 @@ def estimate(
     per_path_memory = (
         (row_bytes * min(1.0, pile * 1.2) if path_data else 0.0) + 2 * kept_per_path + block_share
     )
-    disk = int(paths * pilot.row_bytes) if path_data else 0
+    disk_parts = {"paths.csv": 0, "paths.parquet": 0, "pages": 0}
+    if report:
+        disk_parts["pages"] = report_bytes(scenario, stress)
+    if path_data:
+        disk_parts["paths.csv"] = int(paths * pilot.row_bytes)
+        if importlib.util.find_spec("pyarrow") is not None:  # as the report writer does
+            values = paths * (pilot.columns + 1)  # and the path's number
+            footer = batches * (pilot.columns + 1) * PARQUET_BYTES_PER_BATCH_COLUMN
+            disk_parts["paths.parquet"] = int(values * PARQUET_BYTES_PER_VALUE + footer)
     return Estimate(
         paths=paths,
         months=months,
@@ -351,10 +386,12 @@ def estimate(
         chunk_size=chunk,
         seconds=seconds,
         memory=memory,
-        disk=disk,
+        disk=sum(disk_parts.values()),
         memory_parts=parts,
-        seconds_parts={"run": run_s, "stress": stress_s, "report": report_s},
+        seconds_parts={"run": run_s, **fixed, "stress": stress_s, "report": report_s},
         pilot_s=pilot.wall_s,
         per_path_memory=per_path_memory,
         per_path_seconds=(run_s - search_s - (POOL_S if busy > 1 else 0.0)) / paths,
+        disk_parts=disk_parts,
+        floor_seconds=floor,
     )

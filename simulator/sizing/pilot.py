@@ -27,7 +27,8 @@ import numpy as np
 
 from ..scenario.model import Option, Scenario
 
-__all__ = ["BINS_PER_OCTAVE", "PILOT_MONTHS", "PILOT_PATHS", "Pilot", "assumed_pilot", "run_pilot"]
+__all__ = ["BINS_PER_OCTAVE", "PILOT_MONTHS", "PILOT_PATHS", "Pilot", "PilotOverBudget"]
+__all__ += ["assumed_pilot", "run_pilot"]
 
 PILOT_PATHS = 4096
 """Paths of the timed pilot (and a quarter as many for a second one, to tell the
@@ -83,6 +84,23 @@ class Pilot:
     """Bytes of the sums kept for each block of 4,096 paths."""
 
 
+IMPORT_S = 1.0
+"""What the pilot's first, smallest run may spend on imports and tables beyond its
+paths, before its time says anything about the scenario."""
+
+
+class PilotOverBudget(Exception):
+    """The pilot stopped: it alone used the time the run was allowed.
+
+    Each of its runs costs no more than one batch of the run itself (as many paths or
+    fewer, over as many months or fewer), so the run would take longer still.
+    """
+
+    def __init__(self, elapsed_s: float) -> None:
+        super().__init__(f"the pilot took {elapsed_s:.1f} s")
+        self.elapsed_s = elapsed_s
+
+
 def _searched(scenario: Scenario) -> list[Option]:
     """Staged options whose trigger the run searches for first."""
     return [
@@ -92,17 +110,35 @@ def _searched(scenario: Scenario) -> list[Option]:
     ]
 
 
-def run_pilot(scenario: Scenario, paths: int, path_data: bool) -> Pilot:
-    """Cost a few paths over a short horizon in this process and time them."""
+def run_pilot(
+    scenario: Scenario, paths: int, path_data: bool, *, budget_s: float | None = None
+) -> Pilot:
+    """Cost a few paths over a short horizon in this process and time them.
+
+    Raises
+    ------
+    PilotOverBudget
+        When ``budget_s`` is given and the pilot's first runs alone take longer (a
+        scenario of thousands of options: each run costs every option's histograms).
+    """
     from ..decide.policy import simulate
 
     started = time.perf_counter()
+
+    def check(ahead: float) -> None:
+        """Stop once the pilot so far and ``ahead`` (the least the run will still
+        take) are over the budget."""
+        elapsed = time.perf_counter() - started
+        if budget_s is not None and elapsed + ahead > budget_s:
+            raise PilotOverBudget(elapsed)
+
     months = min(scenario.horizon_months, PILOT_MONTHS)
     short = dataclasses.replace(scenario, horizon_months=months)
     seed = scenario.seed if scenario.seed is not None else 0
     large = min(paths, PILOT_PATHS)
     small = min(paths, PILOT_PATHS // 4)
     simulate(short, paths=min(paths, 16), seed=seed, workers=1)  # imports and tables
+    check(-IMPORT_S)
     # A searched trigger is searched once, on the run's first paths (at most
     # optimize_paths of them): timed on its own at two sizes, then fixed for the pilots.
     search_path_month_s, search_paths = 0.0, 0
@@ -142,6 +178,7 @@ def run_pilot(scenario: Scenario, paths: int, path_data: bool) -> Pilot:
         began = time.perf_counter()
         outcome = simulate(short, paths=n, seed=seed, workers=1, chunk_size=n, path_sink=sink)
         spent = time.perf_counter() - began
+        check(spent)  # the run costs at least one such batch
         tracing = tracemalloc.is_tracing()
         if not tracing:
             tracemalloc.start()
@@ -154,6 +191,7 @@ def run_pilot(scenario: Scenario, paths: int, path_data: bool) -> Pilot:
         histograms = sum(h.counts.nbytes for h in outcome.tally.monthly.values())
         return spent, peak - histograms, outcome
 
+    check(-IMPORT_S)  # after a trigger search, if any
     t_large, m_large, outcome = timed(large, keep)
     t_small, m_small, _ = timed(small) if small < large else (0.0, 0, None)
     if small < large and t_large > t_small:
@@ -209,7 +247,9 @@ def assumed_pilot(scenario: Scenario) -> Pilot:
     return Pilot(
         months=months,
         path_month_s=400e-9 * options,
-        batch_month_s=2e-3,
+        # Each option's histograms and sums, per batch: 0.2 ms a month measured at
+        # 1,000 options, 0.3 ms at 3,000.
+        batch_month_s=2e-3 + 4e-4 * options,
         search_path_month_s=0.0,
         search_paths=0,
         bins=dict.fromkeys(scenario.options, 12 * BINS_PER_OCTAVE),
