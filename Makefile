@@ -31,9 +31,10 @@ test: compile  ## run the whole test suite
 # The tests of what can hang or race (worker deaths, signals, threads, clusters, the
 # report's move into place, the sizing limits), run again and again: each pass has a
 # time limit, and a pass that fails or overruns stops the loop.
-SOAK_PASSES ?= 5
+SOAK_PASSES ?= 10
 SOAK_TESTS  := tests/test_executor.py tests/test_interrupt.py tests/test_concurrency.py \
-	tests/test_report_folder.py tests/test_sizing.py tests/test_hostile_input.py
+	tests/test_report_folder.py tests/test_sizing.py tests/test_hostile_input.py \
+	tests/test_sweep.py tests/test_pinning.py
 soak: compile  ## repeat the tests of hangs and races SOAK_PASSES times
 	@for pass in $$(seq $(SOAK_PASSES)); do \
 		echo "soak pass $$pass of $(SOAK_PASSES)"; \
