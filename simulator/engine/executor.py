@@ -13,6 +13,7 @@ A worker that dies (``kill -9``, the out-of-memory killer) fails the job at once
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -69,6 +70,9 @@ class Executor:
         self.close(abandon=kind is not None)
 
 
+_DIED = "a worker process died before finishing its task (killed, or out of memory?)"
+
+
 def result(future: Future) -> Any:
     """The future's result, with a lost worker reported as :class:`WorkerLost`."""
     from concurrent.futures.process import BrokenProcessPool
@@ -76,9 +80,7 @@ def result(future: Future) -> Any:
     try:
         return future.result()
     except BrokenProcessPool as err:
-        raise WorkerLost(
-            "a worker process died before finishing its task (killed, or out of memory?)"
-        ) from err
+        raise WorkerLost(_DIED) from err
     except Exception as err:
         if type(err).__name__ != "KilledWorker":  # distributed's, not imported for this
             raise
@@ -111,7 +113,26 @@ def _start_worker(context: Any) -> None:
     global _WORKER_CONTEXT
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Forked with both signals blocked (see _signals_held): one that came meanwhile
+    # is delivered now, to these handlers, never to the parent's copied ones.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     _WORKER_CONTEXT = context
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold SIGINT and SIGTERM back from this thread while the pool starts its
+    workers: a signal in the middle of a fork would leave a worker counted nowhere,
+    or a worker running the parent's handlers before its own are set. A signal that
+    comes meanwhile is delivered as the block ends."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _in_worker(function: Callable[..., Any], *args: Any) -> Any:
@@ -142,7 +163,13 @@ class LocalProcesses(Executor):
         )
 
     def submit(self, function, *args) -> Future:
-        return self._pool.submit(_in_worker, function, *args)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            with _signals_held():  # the first submit forks the workers
+                return self._pool.submit(_in_worker, function, *args)
+        except BrokenProcessPool as err:  # a worker died before this task was sent
+            raise WorkerLost(_DIED) from err
 
     def close(self, *, abandon: bool = False) -> None:
         pool = self._pool
@@ -155,9 +182,16 @@ class LocalProcesses(Executor):
         for process in processes:
             if process.is_alive():
                 process.kill()
+        manager = pool._executor_manager_thread
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.join(timeout=10)
+        # The pool's thread closes its wake-up pipe as it ends; at exit, the
+        # interpreter writes to that pipe unless it is closed already, and a write
+        # racing the close prints "Bad file descriptor" (Python 3.11). Once the
+        # workers are gone the thread ends at once.
+        if manager is not None:
+            manager.join(timeout=10)
 
 
 CONNECT_TIMEOUT_S = 10
