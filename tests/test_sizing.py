@@ -536,3 +536,34 @@ def test_a_pilot_that_uses_the_time_left_is_stopped_and_the_run_refused():
     message = str(caught.value)
     assert "a pilot of a few paths took" in message and "before it was stopped" in message
     assert "--max-minutes" in message
+
+
+def test_a_pause_during_the_small_pilot_batch_does_not_shrink_the_time_per_path(monkeypatch):
+    # The time per path is the difference of two batch timings over their difference in
+    # paths. A pause (the machine is shared) during the smaller batch brought the two
+    # timings level and a billion paths seemed to fit under two minutes. The pilot reads
+    # a clock here that a batch moves by 10 us a path plus 10 ms, and the small batch
+    # by 95% of the large one's time.
+    import types
+
+    import simulator.decide.policy as policy
+
+    now = [0.0]
+    real = policy.simulate
+    large, small_batch = PILOT_PATHS, PILOT_PATHS // 4
+
+    def timed_batch(scenario, paths, **kwargs):
+        outcome = real(scenario, paths=paths, **kwargs)
+        paused = paths == small_batch and kwargs.get("chunk_size") == paths
+        now[0] += 0.95 * (large * 1e-5 + 0.01) if paused else paths * 1e-5 + 0.01
+        return outcome
+
+    monkeypatch.setattr(policy, "simulate", timed_batch)
+    monkeypatch.setattr(
+        "simulator.sizing.pilot.time", types.SimpleNamespace(perf_counter=lambda: now[0])
+    )
+    pilot = run_pilot(small(), 10**6, path_data=False)
+    # The difference alone: 0.05 * 0.05096 s over 3072 paths, 0.83 us a path. The floor:
+    # half of the large batch's 0.05096 s over 4096 paths, 6.2 us a path.
+    per_path = pilot.path_month_s * pilot.months
+    assert per_path == pytest.approx((large * 1e-5 + 0.01) / large / 2, rel=1e-12)

@@ -194,11 +194,13 @@ def run_pilot(
     check(-IMPORT_S)  # after a trigger search, if any
     t_large, m_large, outcome = timed(large, keep)
     t_small, m_small, _ = timed(small) if small < large else (0.0, 0, None)
+    # A pause during the small batch (the machine is shared) shrinks the difference of
+    # the two timings towards zero, and a billion paths would seem to fit: a path costs
+    # at least half of its share of the large batch, whose fixed part is smaller.
+    per_path = t_large / large
     if small < large and t_large > t_small:
-        per_path = (t_large - t_small) / (large - small)
-        per_batch = max(0.0, t_large - per_path * large)
-    else:
-        per_path, per_batch = t_large / large, 0.0
+        per_path = max((t_large - t_small) / (large - small), per_path / 2)
+    per_batch = max(0.0, t_large - per_path * large)
     if small < large and m_large > m_small:
         batch_bytes = (m_large - m_small) / (large - small) / months
     else:
