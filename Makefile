@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/logistics.toml
 
-.PHONY: install compile run test soak lint format bench clean
+.PHONY: install compile run test soak screenshots lint format bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,6 +40,11 @@ soak: compile  ## repeat the tests of hangs and races SOAK_PASSES times
 		echo "soak pass $$pass of $(SOAK_PASSES)"; \
 		timeout --kill-after=10 600 $(BIN)/python -m pytest -q -p no:cacheprovider $(SOAK_TESTS) || exit 1; \
 	done
+
+# The first screen of the shipped reports at desktop and phone widths, for the docs
+# (needs the system's Chromium: apt-get install -y chromium).
+screenshots: compile  ## write docs/images/<scenario>-<width>.png
+	$(BIN)/python scripts/screenshots.py logistics
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .

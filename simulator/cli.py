@@ -158,6 +158,11 @@ def simulate():
     "(tcp://HOST:PORT) instead of local processes; results never change.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar and no notes on standard error.")
+@click.option(
+    "--wide",
+    is_flag=True,
+    help="Print the whole summary table (p5 and p50 too), however wide, labels unwrapped.",
+)
 @click.version_option(__version__, prog_name="simulate")
 def run_command(
     scenario,
@@ -175,12 +180,14 @@ def run_command(
     max_minutes,
     scheduler,
     quiet,
+    wide,
 ):
     """Simulate the hosting options of SCENARIO.toml and report the risk.
 
-    Prints, per option, the 5th, 50th and 95th percentile of total cost over the
-    horizon, the probability of being cheaper than the baseline and of being the
-    cheapest, and the median break-even month; writes a report (index.html,
+    Prints, per option, the mean total cost over the horizon (and its NPV when the
+    scenario discounts), its 95th percentile, the probability of being cheaper than the
+    baseline and of being the cheapest, and the median break-even month, in at most 100
+    columns; then the recommendation and any caution. Writes a report (index.html,
     report.md with its charts, summary.json, paths.csv) to reports/<scenario stem>/.
 
     \b
@@ -193,8 +200,7 @@ def run_command(
     """
     from . import load_scenario, run
     from .report.pages import summary_json
-    from .report.tables import COLUMNS, summary_rows, text_table
-    from .report.terminal import ProgressBar, stress_text
+    from .report.terminal import ProgressBar, stress_text, summary_text
     from .report.writer import ReportWriter
     from .scenario.text import printable
 
@@ -249,9 +255,7 @@ def run_command(
         if as_json:
             click.echo(summary_json(result), nl=False)
         else:
-            title = printable(loaded.name)
-            click.echo(f"{title}: {result.paths.paths:,} paths, {loaded.horizon_months} months")
-            click.echo(text_table(COLUMNS, summary_rows(result)))
+            click.echo(summary_text(result, wide=wide))
             if stress:
                 click.echo("")
                 click.echo(stress_text(result))

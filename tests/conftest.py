@@ -62,3 +62,10 @@ def cluster():
     ):
         client.wait_for_workers(2, timeout=60)
         yield local.scheduler_address
+
+
+@pytest.fixture(autouse=True)
+def terminal_of_100_columns(monkeypatch):
+    """Every test prints as on a terminal of 100 columns (what a pipe gets unless
+    ``COLUMNS`` says otherwise), whatever the terminal the tests run in."""
+    monkeypatch.setenv("COLUMNS", "100")

@@ -51,10 +51,13 @@ def test_table_and_report(chdir_tmp):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[1].split() == [
-        "Option", "p5", "p50", "p95", "P(cheaper)", "P(cheapest)", "Break-even",
+        "Option", "Mean", "NPV", "P(cheaper)", "P(cheapest)", "Break-even", "p95",
     ]  # fmt: skip
     for label in ("Frontier API (GPT-4.1)", "Self-hosted Llama 3 70B (rented H100s)"):
         assert any(line.startswith(label) for line in lines)
+    # The staged policy never migrates at this seed: shown once, as its first stage.
+    assert not any(line.startswith("Hosted-open now, self-host") for line in lines[:10])
+    assert any(line.startswith("Recommendation: Move to Hosted-open") for line in lines)
     folder = chdir_tmp / "reports" / "logistics"
     # logistics.toml also searches a staged policy's trigger: a chart of its own.
     charts = {f"{c.slug}.png" for c in CHARTS if c.analysis in (None, "policy")}

@@ -521,7 +521,9 @@ def test_text_table_neutralises_every_cell():
 
 def test_the_terminal_gets_no_control_or_bidirectional_character(tmp_path):
     path = _ansi_scenario(tmp_path)
-    result = cli(path, "--paths", "2000", "--seed", "1", "--no-report", "--quiet", "--stress")
+    result = cli(
+        path, "--paths", "2000", "--seed", "1", "--no-report", "--quiet", "--stress", "--wide"
+    )
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert not UNSAFE_BUT_NEWLINE.search(out), repr(out)
@@ -680,7 +682,8 @@ def test_report_md_holds_no_html_and_no_link_or_image_from_the_scenario(hostile)
     # quotation, a rule or a code block.
     assert not kinds & {"em_open", "s_open", "hr", "code_block", "fence", "ordered_list_open"}
     has_cautions = bool(cautions(hostile["result"]))
-    assert sum(t.type == "bullet_list_open" for t in tokens) == 2 + has_cautions
+    # The first screen's numbers, the definitions, the report's files; and the cautions.
+    assert sum(t.type == "bullet_list_open" for t in tokens) == 3 + has_cautions
     assert sum(t.type == "blockquote_open" for t in tokens) == has_cautions
     labels = _labels(hostile["result"])
     for i, token in enumerate(tokens):

@@ -211,6 +211,6 @@ def test_a_single_option_gets_the_charts_that_apply():
     )
     outcome = run(scenario, paths=500, seed=1)
     slugs = [chart.slug for chart in CHARTS if chart.applies(outcome)]
-    assert slugs == ["cost-curves", "monthly-cost"]
+    assert slugs == ["cost-ranges", "cost-curves", "monthly-cost"]
     for chart in CHARTS[:2]:
         assert chart.draw(outcome).get_suptitle()

@@ -77,11 +77,17 @@ def draw_figures(result: SimulationResult, folder: Path) -> list[PageFigure]:
         "baseline": result.options[scenario.baseline].label,
         "months": scenario.horizon_months,
     }
+    from .twins import folded
+
+    # Options that cost the same on every path are drawn once in the charts of the run
+    # itself (one line would hide the other); the charts of a later analysis (the
+    # trigger search, the stress test) show every option it covered.
+    shown = folded(result)
     figures = []
     for chart in CHARTS:
         if not chart.applies(result):
             continue
-        figure = chart.draw(result)
+        figure = chart.draw(result if chart.analysis else shown)
         title = figure.get_suptitle().replace("\n", " ")
         png = f"{chart.slug}.png"
         with style():

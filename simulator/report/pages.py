@@ -25,9 +25,14 @@ from ..version import __version__
 from .figures import PageFigure
 from .markup import environment
 from .sections import decision_section, stress_sections
-from .tables import COLUMNS, summary_rows
+from .tables import columns, summary_rows
+from .twins import folded, twins
 
 __all__ = ["ListedFile", "html_report", "markdown_report", "summary_json"]
+
+
+FIRST_FIGURE = "cost-ranges"
+"""The chart the first screen shows beside the decision."""
 
 
 def summary_json(result: SimulationResult) -> str:
@@ -121,29 +126,38 @@ def _context(
 ) -> dict[str, Any]:
     from .charts.drawing import option_colours
     from .words.audit import cautions, input_rows
+    from .words.headline import headline
     from .words.verdict import verdict
 
     scenario = result.scenario
     colours = option_colours(result)
     written = datetime.now(UTC)
     inputs = input_rows(result, sampled)
+    shown = folded(result)
+    told = headline(result)
+    chosen = result.extra.get("recommendation", {}).get("option")
+    chosen = twins(result).get(chosen, chosen)
     summary = [
-        {"name": name, "colour": colours[name], "cells": row}
-        for name, row in zip(result.options, summary_rows(result), strict=True)
+        {"name": name, "colour": colours[name], "cells": row, "chosen": name == chosen}
+        for name, row in zip(shown.options, summary_rows(shown), strict=True)
     ]
+    figures = list(figures)
+    first = next((f for f in figures if f.slug == FIRST_FIGURE), None)
     return {
         "scenario": scenario,
         "description": _paragraphs(scenario.description),
         "baseline": result.options[scenario.baseline].label,
         "paths_text": f"{result.paths.paths:,}",
+        "headline": told,
+        "first_figure": first,
         "verdict": verdict(result),
-        "cautions": cautions(result),
-        "columns": COLUMNS,
+        "cautions": cautions(shown),
+        "columns": columns(result),
         "summary": summary,
         "summary_rows": [row["cells"] for row in summary],
         "by_year": _by_year_table(result),
         "breakdown": _breakdown_table(result),
-        "figures": list(figures),
+        "figures": [f for f in figures if f is not first],
         "inputs": inputs,
         "input_groups": _grouped(inputs),
         "inputs_sampled": bool(sampled),

@@ -8,19 +8,41 @@ terminal (an ANSI escape sequence) nor break the table's lines.
 
 from __future__ import annotations
 
+import textwrap
+
 from ..decide.summary import SimulationResult
 from ..scenario.numbers import money, share
 from ..scenario.text import printable
 
-__all__ = ["COLUMNS", "markdown_table", "summary_rows", "text_table"]
+__all__ = [
+    "COLUMNS",
+    "columns",
+    "fitted_table",
+    "markdown_table",
+    "summary_rows",
+    "terminal_table",
+    "text_table",
+]
 
-COLUMNS = ("Option", "p5", "p50", "p95", "P(cheaper)", "P(cheapest)", "Break-even")
+COLUMNS = ("Option", "Mean", "P(cheaper)", "P(cheapest)", "Break-even", "p5", "p50", "p95")
+"""The report's summary table, for a scenario without a discount rate: what decides
+first, the spread of outcomes last (the columns a narrow screen scrolls to)."""
+
+
+def columns(result: SimulationResult) -> tuple[str, ...]:
+    """The summary table's header: :data:`COLUMNS`, with ``NPV`` after the mean when
+    the scenario discounts."""
+    if not result.scenario.discount_rate:
+        return COLUMNS
+    return (*COLUMNS[:2], "NPV", *COLUMNS[2:])
 
 
 def summary_rows(result: SimulationResult) -> list[tuple[str, ...]]:
-    """One row per option: label (marked when a requirement excludes it), total-cost
-    p5/p50/p95, P(cheaper), P(cheapest), break-even; every cell printable."""
+    """One row per option, under :func:`columns`: label (marked when a requirement
+    excludes it), mean total cost (and NPV), P(cheaper), P(cheapest) (none for an
+    excluded option), break-even, p5/p50/p95; every cell printable."""
     scenario = result.scenario
+    currency = scenario.currency
     rows = []
     for name, option in result.options.items():
         cost = option.total_cost
@@ -31,17 +53,63 @@ def summary_rows(result: SimulationResult) -> list[tuple[str, ...]]:
             cheaper = share(versus.p_cheaper)
             p50 = versus.breakeven_p50
             breakeven = f"month {p50}" if p50 is not None else "not by horizon"
+        npv = (money(option.npv.mean, currency),) if scenario.discount_rate else ()
         row = (
             f"{option.label} (excluded)" if option.excluded else option.label,
-            money(cost.p5, scenario.currency),
-            money(cost.p50, scenario.currency),
-            money(cost.p95, scenario.currency),
+            money(cost.mean, currency),
+            *npv,
             cheaper,
-            share(option.p_cheapest),
+            "excluded" if option.excluded else share(option.p_cheapest),
             breakeven,
+            money(cost.p5, currency),
+            money(cost.p50, currency),
+            money(cost.p95, currency),
         )
         rows.append(tuple(printable(cell) for cell in row))
     return rows
+
+
+TERMINAL_WIDTH = 100
+"""Widest the terminal table is drawn (narrower when the terminal is)."""
+
+_NARROW_LABEL = 14
+
+
+def terminal_table(result: SimulationResult, width: int = TERMINAL_WIDTH, wide: bool = False):
+    """The summary table for a terminal, at most ``width`` columns: the option's label
+    wraps onto more lines rather than push the numbers off the screen; p5 and p50 are
+    left to the report unless ``wide`` (then nothing wraps); "none" for a break-even
+    not reached by the horizon on half of the futures, "-" for the baseline's.
+
+    Returns
+    -------
+    str
+        The table's lines, without a final line break.
+    """
+    header = columns(result)
+    rows = summary_rows(result)
+    if not wide:
+        keep = [i for i, h in enumerate(header) if h not in ("p5", "p50")]
+        header = tuple(header[i] for i in keep)
+        rows = [tuple(row[i] for i in keep) for row in rows]
+        short = {"not by horizon": "none", "baseline": "-"}
+        at = header.index("Break-even")
+        rows = [(*row[:at], short.get(row[at], row[at]), *row[at + 1 :]) for row in rows]
+        return fitted_table(header, rows, width)
+    return text_table(header, rows)
+
+
+def fitted_table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: int) -> str:
+    """:func:`text_table` at most ``width`` columns wide where it can be: the first
+    column's text wraps onto more lines (never narrower than 14 characters)."""
+    rest = [max(len(printable(r[i])) for r in (header, *rows)) for i in range(1, len(header))]
+    room = max(_NARROW_LABEL, width - sum(rest) - 2 * (len(header) - 1))
+    wrapped = []
+    for row in rows:
+        lines = textwrap.wrap(printable(row[0]), room, break_on_hyphens=False) or [""]
+        wrapped.append((lines[0], *row[1:]))
+        wrapped += [(line, *[""] * (len(row) - 1)) for line in lines[1:]]
+    return text_table(header, wrapped)
 
 
 def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -54,7 +122,7 @@ def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     def line(cells):
         first = cells[0].ljust(widths[0])
         rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest])
+        return "  ".join([first, *rest]).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *(line(r) for r in rows)])

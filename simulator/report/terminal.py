@@ -3,13 +3,15 @@ and the stress test in a few lines."""
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 import time
 
-from ..scenario.numbers import count, money
-from .tables import text_table
+from ..scenario.numbers import count
+from .tables import TERMINAL_WIDTH, fitted_table, terminal_table
 from .words.stress import sensitivity_sentence, stress_sentence
 
-__all__ = ["ProgressBar", "stress_text"]
+__all__ = ["ProgressBar", "stress_text", "summary_text", "terminal_width"]
 
 
 class ProgressBar:
@@ -65,11 +67,12 @@ class ProgressBar:
         self.clear()
 
 
-def stress_text(result) -> str:
+def stress_text(result, width: int | None = None) -> str:
     """The stress test for the terminal: its finding, the break-even volumes, and what
-    drives the most uncertain option's savings."""
+    drives the most uncertain option's savings, in lines of at most ``width`` columns
+    (the terminal's, at most 100)."""
+    width = terminal_width() if width is None else width
     extra = result.extra
-    currency = result.scenario.currency
     if not result.versus:
         return "Stress test: a single option, nothing to compare it with."
 
@@ -78,11 +81,10 @@ def stress_text(result) -> str:
         if multiplier is None:
             return {
                 "cheaper_at_lowest_volume": "already at 0.01x",
-                "marginal_cost_not_below_baseline": "never (dearer per request)",
+                "marginal_cost_not_below_baseline": "never: dearer per request",
             }.get(entry[f"reason_{key}"], "not by 100x")
         requests = entry[f"requests_per_month_{key}"]
-        spend = money(entry[f"baseline_monthly_spend_{key}"], currency)
-        return f"{multiplier:.3g}x ({count(requests)} requests, baseline {spend}/month)"
+        return f"{multiplier:.3g}x ({count(requests)} requests/month)"
 
     rows = [
         (result.options[name].label, cell(entry, "p50"), cell(entry, "p80"))
@@ -90,11 +92,51 @@ def stress_text(result) -> str:
     ]
     method = extra["stress_method"]
     runs = f"{method['paths']:,} paths, {method['runs']} runs"
+    header = ("Volume to break even", "on 50% of paths", "on 80%")
     lines = [
-        f"Stress test ({runs}): {stress_sentence(result)}",
+        *_wrapped(f"Stress test ({runs}): {stress_sentence(result)}", width),
         "",
-        text_table(("Break-even volume (x forecast)", "cheaper on 50%", "on 80%"), rows),
+        fitted_table(header, rows, width),
         "",
-        sensitivity_sentence(result),
+        *_wrapped(sensitivity_sentence(result), width),
     ]
     return "\n".join(lines)
+
+
+def terminal_width() -> int:
+    """Columns to draw in: the terminal's (``COLUMNS`` when set), at most
+    :data:`~simulator.report.tables.TERMINAL_WIDTH`."""
+    return min(TERMINAL_WIDTH, shutil.get_terminal_size((TERMINAL_WIDTH, 24)).columns)
+
+
+def summary_text(result, width: int | None = None, wide: bool = False) -> str:
+    """What a run prints: its title, the summary table (options that cost the same on
+    every path shown once), the recommendation and any caution, each line at most
+    ``width`` columns (but a ``wide`` table's)."""
+    from ..scenario.text import printable
+    from .twins import folded
+    from .words.audit import cautions
+    from .words.headline import headline
+
+    width = terminal_width() if width is None else width
+    scenario = result.scenario
+    shown = folded(result)
+    told = headline(result)
+    title = f"{printable(scenario.name)}: {result.paths.paths:,} paths"
+    lines = [*_wrapped(f"{title}, {scenario.horizon_months} months", width)]
+    lines.append(terminal_table(shown, width, wide))
+    for note in told.notes:
+        lines += ["", *_wrapped(note, width)]
+    lines += ["", *_wrapped(f"Recommendation: {told.sentence}", width)]
+    found = cautions(shown)
+    if found:
+        lines += ["", "Caution: simulation error is material here."]
+        for caution in found:
+            lines += _wrapped(caution, width, "- ", "  ")
+    return "\n".join(lines)
+
+
+def _wrapped(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+    return textwrap.wrap(
+        text, width, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False
+    )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...decide.summary import SimulationResult
-from .cost import cost_curves, monthly_fans, savings_histograms, setup_window
+from .cost import cost_curves, cost_ranges, monthly_fans, savings_histograms, setup_window
 from .drawing import option_colours, style
 from .stress import stress_heatmap, tornado, volume_breakeven_curves
 from .timing import breakeven_curves, cheaper_by_year, trigger_search
@@ -31,6 +31,7 @@ __all__ = [
     "breakeven_curves",
     "cheaper_by_year",
     "cost_curves",
+    "cost_ranges",
     "monthly_fans",
     "option_colours",
     "savings_histograms",
@@ -67,6 +68,14 @@ def _has_rivals(result: SimulationResult) -> bool:
 
 
 CHARTS: list[Chart] = [
+    Chart(
+        "cost-ranges",
+        "Total cost at a glance",
+        "Each bar runs from the 5th to the 95th percentile of an option's total cost over "
+        "{months} months (90% of simulated futures fall inside); the tick is the median, "
+        "the dot the mean. The recommended option is first.",
+        cost_ranges,
+    ),
     Chart(
         "cost-curves",
         "Total cost: how likely each amount is",

@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ...scenario.model import Scenario
 
 __all__ = [
+    "cost_ranges",
     "LOG_SCALE_RATIO",
     "cost_curves",
     "monthly_fans",
@@ -177,6 +178,41 @@ def _cost_finding(result: SimulationResult) -> str:
             f"{money(cost.p95, currency)} on 90% of paths"
         )
     return text
+
+
+def cost_ranges(result: SimulationResult) -> Figure:
+    """Each option's total cost as one bar from its 5th to its 95th percentile, the
+    median marked on it and the mean as a dot: small enough to read on a phone, for
+    the first screen of a report. The recommended option is listed first.
+
+    Bars carry ``gid`` ``cost-range:NAME``.
+    """
+    scenario = result.scenario
+    currency, months = scenario.currency, scenario.horizon_months
+    colours = option_colours(result)
+    chosen = result.extra.get("recommendation", {}).get("option")
+    names = sorted(result.options, key=lambda n: (n != chosen, result.options[n].total_cost.mean))
+    with style():
+        figure = new_figure(5.0, 1.2 + 0.7 * len(names))
+        ax = figure.add_subplot()
+        for row, name in enumerate(names):
+            cost = result.options[name].total_cost
+            ax.barh(
+                row, cost.p95 - cost.p5, left=cost.p5, height=0.5, color=colours[name],
+                alpha=0.85, gid=f"cost-range:{name}",
+            )  # fmt: skip
+            ax.plot([cost.p50] * 2, [row - 0.3, row + 0.3], color="#1f1f1f", lw=1.6)
+            ax.plot(cost.mean, row, "o", color="white", mec="#1f1f1f", ms=5, mew=1.2)
+        labels = [wrap(result.options[n].label, 24) for n in names]
+        ax.set_yticks(range(len(names)), labels, fontsize=10)
+        ax.tick_params(axis="x", labelsize=10)
+        ax.invert_yaxis()
+        ax.grid(axis="y", visible=False)
+        ax.set_xlim(left=0)
+        money_axis(ax.xaxis, currency)
+        ax.set_xlabel(f"Total cost over {months} months", fontsize=10)
+        figure_title(figure, wrap("Total cost: 90% range, median and mean", 44))
+    return figure
 
 
 def monthly_fans(result: SimulationResult) -> Figure:
