@@ -594,6 +594,20 @@ kind = "api"
 input_price_per_mtok = 2.0
 output_price_per_mtok = 8.0
 ttft_ms = { dist = "uniform", low = 300, high = 900 }
+[options.hosted]
+kind = "api"
+input_price_per_mtok = 0.9
+output_price_per_mtok = 0.9
+cached_input_share = 0.3
+cached_input_price_per_mtok = 0.45
+batch_share = 0.5
+committed_monthly_usd = 1000
+commit_discount = 0.1
+commit_months = 12
+fallback = "api"
+escalation_rate = 0.05
+migration_months = 1
+migration_cost_usd = 5000
 [options.self_hosted]
 kind = "self_hosted"
 replica_tokens_per_s = { dist = "triangular", low = 1500, mode = 3000, high = 4500 }

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..paths.batch import Batch
 from ..scenario.model import OPTIMIZE, Option
+from . import api
 from .lifecycle import lifecycle
 from .registry import MODELS, monthly_total, notes_discarded, option_costs
 
@@ -77,9 +78,10 @@ def highest_trigger(start_monthly: np.ndarray, trigger_months: int) -> np.ndarra
 def serving_share(option: Option, batch: Batch, begin: np.ndarray):
     """Share of each month the ``then`` option serves the traffic, ``(months, paths)``:
     none before ``begin``, none during its setup, pro rata in a month partly in setup
-    (the stack's own :func:`~simulator.costs.lifecycle.lifecycle`; an API has none)."""
+    (the stack's own :func:`~simulator.costs.lifecycle.lifecycle`; an API's
+    ``migration_months``)."""
     if option.kind == "api":
-        return (batch.months >= begin).astype(float)
+        return np.broadcast_to(api.serving_share(option, batch, begin), batch.shape)
     return lifecycle(option, batch, begin).serving
 
 
@@ -131,17 +133,15 @@ def _stages(option: Option, batch: Batch, trigger):
     if migrating.size < batch.size:
         # Only the paths that migrate pay anything of then's: cost those alone.
         within = batch.take(migrating)
-        then_parts = _then_costs(then, within, begin[migrating], serving[:, migrating])
+        then_parts = _then_costs(then, within, begin[migrating])
     else:
-        then_parts = _then_costs(then, batch, begin, serving)
+        then_parts = _then_costs(then, batch, begin)
     return start, {f"{then.name}.{k}": v for k, v in then_parts.items()}, migrating, begin
 
 
-def _then_costs(then: Option, batch: Batch, begin: np.ndarray, serving: np.ndarray):
+def _then_costs(then: Option, batch: Batch, begin: np.ndarray):
     """The ``then`` option's cost components with its life beginning at ``begin``."""
     with notes_discarded(batch, then.name):
-        if then.kind == "api":
-            return {k: v * serving for k, v in MODELS["api"](then, batch, batch.volume).items()}
         return MODELS[then.kind](then, batch, batch.volume, start=begin)
 
 

@@ -257,7 +257,9 @@ def _check_references(options: Mapping[str, Option], quantities: Mapping[str, Di
     for option in options.values():
         if option.kind == "staged":
             _check_staged(option, options)
-        if option.kind in _STACK_KINDS:
+        if option.kind == "api":
+            _check_billing(option, options, quantities)
+        if option.kind in _STACK_KINDS or option.kind == "api":
             fallback = option.params["fallback"]
             key = option.path("fallback")
             if fallback is not None:
@@ -267,6 +269,11 @@ def _check_references(options: Mapping[str, Option], quantities: Mapping[str, Di
                     raise ScenarioError(
                         f"'{fallback}' is a {options[fallback].kind} option; "
                         "a fallback must be an api option",
+                        key=key,
+                    )
+                if fallback == option.name:
+                    raise ScenarioError(
+                        "an option cannot fall back to itself: name another api option",
                         key=key,
                     )
             elif quantities[option.path("escalation_rate")].support()[1] > 0:
@@ -285,6 +292,38 @@ def _check_references(options: Mapping[str, Option], quantities: Mapping[str, Di
                 )
     for name in options:
         _check_acyclic(name, options, ())
+
+
+def _check_billing(
+    option: Option, options: Mapping[str, Option], quantities: Mapping[str, Distribution]
+) -> None:
+    """An api option's cached-input price, needed when some input can be cached."""
+    if quantities[option.path("cached_input_share")].support()[1] > 0 and (
+        option.path("cached_input_price_per_mtok") not in quantities
+    ):
+        raise ScenarioError(
+            "cached input needs its price: set cached_input_price_per_mtok (often a tenth "
+            "to a half of input_price_per_mtok), or cached_input_share to 0",
+            key=option.path("cached_input_price_per_mtok"),
+        )
+
+
+def _check_migrations(
+    options: Mapping[str, Option], quantities: Mapping[str, Distribution], baseline: str
+) -> None:
+    """An api option moved to over ``migration_months`` is moved to from the baseline,
+    which serves and bills the traffic meanwhile: its traffic cost is an api's."""
+    if options[baseline].kind == "api":
+        return
+    for option in options.values():
+        key = option.path("migration_months")
+        if option.kind == "api" and quantities[key].support()[1] > 0:
+            raise ScenarioError(
+                f"the baseline '{baseline}' serves the traffic while it moves here, so it "
+                f"must be an api option (it is {options[baseline].kind}); or set "
+                "migration_months to 0",
+                key=key,
+            )
 
 
 def _check_staged(option: Option, options: Mapping[str, Option]) -> None:
@@ -399,6 +438,7 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
     baseline = settings["baseline"] or next(iter(options))
     if baseline not in options:
         raise ScenarioError(unknown(baseline, "an option", options), key="scenario.baseline")
+    _check_migrations(options, quantities, baseline)
     correlations, pinned = _correlations(document.get("correlations", []), quantities)
     stress = _table(document.get("stress", {}), schema.STRESS, "stress", quantities)
     requirements = _table(

@@ -276,6 +276,19 @@ API: dict[str, Field] = {
     "annual_price_change": _q(0.0, **_RATE_CHANGE),
     "monthly_fee": _q(0.0, **_NONNEG),
     "uptime": _q(1.0, **_SHARE),
+    # prices as billed (section 9)
+    "cached_input_share": _q(0.0, **_SHARE),
+    "cached_input_price_per_mtok": _q(None, **_NONNEG),
+    "batch_share": _q(0.0, **_SHARE),
+    "batch_discount": _q(0.5, **_SHARE),
+    "committed_monthly_usd": _q(0.0, **_NONNEG),
+    "commit_discount": _q(0.0, **_SHARE),
+    "commit_months": Field("integer", None, low=1, high=1200),
+    # quality and the move onto the option
+    "fallback": Field("option", None),
+    "escalation_rate": _q(0.0, **_SHARE),
+    "migration_months": _q(0.0, low=0.0, high=1200.0),
+    "migration_cost_usd": _q(0.0, **_NONNEG),
 }
 
 SELF_HOSTED: dict[str, Field] = {

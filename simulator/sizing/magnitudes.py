@@ -47,10 +47,20 @@ def _log_cost_floor(
     tokens_in = med("workload.input_tokens_per_request")
     tokens_out = med("workload.output_tokens_per_request")
     if option.kind == "api":
+        cached = med(option.path("cached_input_share"))
+        in_price = med(option.path("input_price_per_mtok"))
+        if cached > 0:
+            in_price = (1 - cached) * in_price + cached * med(
+                option.path("cached_input_price_per_mtok")
+            )
+        billed = 1 - med(option.path("batch_share")) * med(option.path("batch_discount"))
+        served = 1 - med(option.path("escalation_rate"))
         per_request = (
-            tokens_in * med(option.path("input_price_per_mtok"))
-            + tokens_out * med(option.path("output_price_per_mtok"))
-        ) / 1e6
+            (tokens_in * in_price + tokens_out * med(option.path("output_price_per_mtok")))
+            / 1e6
+            * billed
+            * served
+        )
         key = option.path("annual_price_change")
         trend, _ = _trend(scenario, key, months)
         return log_volume + _log(per_request) + trend, key
