@@ -294,7 +294,7 @@ SELF_HOSTED: dict[str, Field] = {
     "prefill_tokens_per_s": _q(None, low=0.0, open_low=True),
     "decode_tokens_per_s": _q(None, low=0.0, open_low=True),
     "gpu": Field("enum", None, choices=tuple(GPUS)),
-    "model_params_b": Field("number", None, low=0.0, high=1e6, open_low=True),
+    "model_params_b": Field("number", None, low=0.0, high=100_000.0, open_low=True),
     "weight_bits": Field("integer", 16, choices=tuple(str(b) for b in WEIGHT_BITS)),
     "max_utilization": _q(1.0, low=0.0, high=1.0, open_low=True),
     "min_replicas": Field("integer", 1, low=0, high=100_000),
