@@ -618,9 +618,12 @@ setup_months = 3
 fallback = "api"
 [options.on_prem]
 kind = "on_prem"
-replica_tokens_per_s = 3000
+gpu = "H100"
+model_params_b = 8
+weight_bits = 8
+prefill_tokens_per_s = 15000
+decode_tokens_per_s = { dist = "uniform", low = 2000, high = 4000 }
 gpu_purchase_usd = 35000
-power_kw_per_gpu = 1.0
 electricity_usd_per_kwh = 0.12
 fallback = "api"
 [options.staged]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..paths.batch import Batch
+from ..scenario.capacity import request_work
 from ..scenario.model import Option
 from . import api
 from .lifecycle import Lifecycle, is_zero, lifecycle, setup_cost, upgrade_costs
@@ -68,7 +69,10 @@ def serving_replicas(option: Option, batch: Batch, volume: np.ndarray):
 
     Demand in weighted tokens per second, ``V_t * (1 - escalation_rate) *
     (in_tok * input_token_weight + out_tok) / (hours_per_month * 3600)``, is turned
-    into replicas by :func:`replicas_needed`.
+    into replicas by :func:`replicas_needed`. A stack given prefill and decode rates
+    asks ``in_tok / prefill_tokens_per_s + out_tok / decode_tokens_per_s``
+    replica-seconds a request instead, of replicas that deliver one a second (see
+    :func:`~simulator.scenario.capacity.request_work`).
 
     Returns
     -------
@@ -81,15 +85,19 @@ def serving_replicas(option: Option, batch: Batch, volume: np.ndarray):
     value = batch.option_value
     hours = batch.scenario.hours_per_month
     escalation = value(option, "escalation_rate")
-    weighted_tokens = batch.value("workload.input_tokens_per_request") * value(
-        option, "input_token_weight"
-    ) + batch.value("workload.output_tokens_per_request")
+    work, rate = request_work(
+        option,
+        batch.scenario.quantities,
+        lambda key: value(option, key),
+        batch.value("workload.input_tokens_per_request"),
+        batch.value("workload.output_tokens_per_request"),
+    )
     # Owned GPUs are always provisioned for peak and have no autoscale_overhead key.
     autoscale = params["provisioning"] == "autoscale"
     replicas = replicas_needed(
-        volume * ((1.0 - escalation) * weighted_tokens / (hours * 3600)),
+        volume * ((1.0 - escalation) * work / (hours * 3600)),
         peak_to_average=batch.value("workload.peak_to_average"),
-        replica_tokens_per_s=value(option, "replica_tokens_per_s"),
+        replica_tokens_per_s=rate,
         max_utilization=value(option, "max_utilization"),
         min_replicas=params["min_replicas"],
         spare_replicas=params["spare_replicas"],

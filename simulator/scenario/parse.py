@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import schema
+from .capacity import settle_capacity
 from .copula import copula_matrix
 from .distributions import Distribution, Fixed, Normal, check_magnitude, parse_distribution
 from .errors import ScenarioError, unknown
@@ -242,6 +243,7 @@ def _options(raw: Any, quantities: dict[str, Distribution]) -> dict[str, Option]
                 params["setup_gpus"] = params["gpus_per_replica"]
             if params["initial_hires"] is None:
                 params["initial_hires"] = params["engineers"]
+            settle_capacity(where, kind, table, params, quantities)
         if kind == "on_prem":
             params["provisioning"] = "peak"
         if params["data_leaves_perimeter"] is None:

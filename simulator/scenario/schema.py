@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ScenarioError, quoted
+from .gpus import GPUS, WEIGHT_BITS
 from .text import describe_character, first_unsafe
 
 __all__ = [
@@ -164,7 +165,8 @@ class Field:
     ``MAX_LIST`` of them), ``string``, ``bool``, ``enum``, ``option`` (the name of
     another option) or ``routes``. ``low``/``high`` bound numbers and the
     support of quantities; ``open_low``/``open_high`` exclude the bound itself;
-    ``max_length`` bounds a string's length in characters.
+    ``max_length`` bounds a string's length in characters. ``choices`` are an enum's
+    values, or the only values an integer may take (written as text: ``("16", "8")``).
     """
 
     type: str
@@ -181,6 +183,8 @@ class Field:
         """Human description of the allowed range, such as ``between 0 and 1``."""
         if self.type == "enum":
             return "one of: " + ", ".join(f'"{c}"' for c in self.choices)
+        if self.choices:
+            return "one of: " + ", ".join(self.choices)
         lo, hi = self.low, self.high
         gt = ">" if self.open_low else ">="
         lt = "<" if self.open_high else "<="
@@ -196,6 +200,8 @@ class Field:
 
     def admits(self, x: float) -> bool:
         """Whether the single value ``x`` lies in the allowed range."""
+        if self.choices:
+            return f"{x:g}" in self.choices
         above = x > self.low if self.open_low else x >= self.low
         below = x < self.high if self.open_high else x <= self.high
         return above and below
@@ -295,8 +301,14 @@ SELF_HOSTED: dict[str, Field] = {
     **_COMMON,
     # capacity
     "gpus_per_replica": Field("integer", 1, low=1, high=1024),
-    "replica_tokens_per_s": _q(low=0.0, open_low=True),
+    "replica_tokens_per_s": _q(None, low=0.0, open_low=True),
     "input_token_weight": _q(1.0, **_NONNEG),
+    # capacity from the hardware (section 9): the other way to give it, and the checks
+    "prefill_tokens_per_s": _q(None, low=0.0, open_low=True),
+    "decode_tokens_per_s": _q(None, low=0.0, open_low=True),
+    "gpu": Field("enum", None, choices=tuple(GPUS)),
+    "model_params_b": Field("number", None, low=0.0, high=100_000.0, open_low=True),
+    "weight_bits": Field("integer", 16, choices=tuple(str(b) for b in WEIGHT_BITS)),
     "max_utilization": _q(1.0, low=0.0, high=1.0, open_low=True),
     "min_replicas": Field("integer", 1, low=0, high=100_000),
     "spare_replicas": Field("integer", 0, low=0, high=100_000),
@@ -342,7 +354,7 @@ ON_PREM: dict[str, Field] = {
     "amortization_months": Field("integer", 48, low=1, high=1200),
     "residual_value_fraction": _q(0.2, **_SHARE),
     "maintenance_fraction_per_year": _q(0.0, **_NONNEG),
-    "power_kw_per_gpu": _q(**_NONNEG),
+    "power_kw_per_gpu": _q(None, **_NONNEG),
     "pue": _q(1.0, low=1.0),
     "electricity_usd_per_kwh": _q(**_NONNEG),
     "facility_monthly_usd": _q(0.0, **_NONNEG),

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..scenario.capacity import request_work
 from ..scenario.errors import ScenarioError
 from ..scenario.model import Option, Scenario
 
@@ -67,8 +68,10 @@ def _log_cost_floor(
     if option.kind in ("self_hosted", "cloud_managed"):
         # GPUs for the average load alone (no peak, no headroom, no whole replicas),
         # once the stack serves: far below what the option pays.
-        throughput = med(option.path("replica_tokens_per_s")) * 3600 * scenario.hours_per_month
-        tokens = tokens_in * med(option.path("input_token_weight")) + tokens_out
+        tokens, rate = request_work(
+            option, scenario.quantities, lambda k: med(option.path(k)), tokens_in, tokens_out
+        )
+        throughput = rate * 3600 * scenario.hours_per_month
         hourly = med(option.path("gpu_hourly_usd")) * option.params["gpus_per_replica"]
         per_request = tokens / throughput * hourly * scenario.hours_per_month
         key = option.path("annual_gpu_price_change")
