@@ -154,6 +154,7 @@ def test_logistics_example_loads():
     assert s.baseline == "api"
     assert set(s.options) == {
         "api",
+        "api_batch",
         "hosted_open",
         "self_hosted",
         "cloud_managed",
