@@ -589,6 +589,7 @@ monthly_growth = 0.05
 growth_volatility = 0.03
 [requirements]
 max_ttft_ms = 800
+ops_capacity = "limited"
 [options.api]
 kind = "api"
 input_price_per_mtok = 2.0
@@ -608,8 +609,10 @@ fallback = "api"
 escalation_rate = 0.05
 migration_months = 1
 migration_cost_usd = 5000
+ops_load = "dedicated"
 [options.self_hosted]
 kind = "self_hosted"
+ops_load = "limited"
 replica_tokens_per_s = { dist = "triangular", low = 1500, mode = 3000, high = 4500 }
 gpu_hourly_usd = 2.5
 engineers = 1
@@ -618,6 +621,7 @@ setup_months = 3
 fallback = "api"
 [options.on_prem]
 kind = "on_prem"
+ops_load = "limited"
 gpu = "H100"
 model_params_b = 8
 weight_bits = 8

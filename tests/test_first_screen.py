@@ -91,6 +91,27 @@ def test_the_baseline_recommended_says_stay():
     assert told.cards[1].value == "none" and "Break-even" not in [c.label for c in told.cards]
 
 
+def test_the_cheapest_of_the_allowed_options_is_counted_path_by_path():
+    import numpy as np
+
+    result = run(load_scenario(SCENARIOS / "regulated.toml"), paths=3000, seed=3, keep_paths=True)
+    allowed = [n for n, o in result.options.items() if not o.excluded]
+    assert len(allowed) < len(result.options)  # the frontier API breaks data residency
+    totals = np.array([result.paths.record[f"total:{n}"] for n in allowed])
+    lowest = totals == totals.min(axis=0)
+    expected = (lowest / lowest.sum(axis=0)).mean(axis=1)
+    for name, share in zip(allowed, expected, strict=True):
+        assert result.options[name].p_cheapest_allowed == pytest.approx(share, abs=1e-12)
+    assert result.options["api"].p_cheapest_allowed is None
+    # Without an exclusion known before the run the key is left out.
+    assert (
+        "p_cheapest_allowed"
+        not in run(load_scenario(SCENARIOS / "crossover.toml"), paths=500, seed=1).to_dict()[
+            "options"
+        ]["api"]
+    )
+
+
 def test_an_excluded_option_has_no_p_cheapest():
     result = run(load_scenario(SCENARIOS / "regulated.toml"), paths=2000, seed=3)
     excluded = [n for n, o in result.options.items() if o.excluded]

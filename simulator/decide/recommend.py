@@ -87,9 +87,11 @@ def recommend(result) -> Recommendation:
     if rest:
         second = options[rest[0]]
         gap = second.total_cost.mean - best.total_cost.mean
+        among = "" if best.p_cheapest_allowed is None else " allowed"
+        share = best.p_cheapest if best.p_cheapest_allowed is None else best.p_cheapest_allowed
         parts.append(
             f"{money(gap)} less than the next allowed option, {second.label}; it is the "
-            f"cheapest option on {best.p_cheapest:.0%} of paths"
+            f"cheapest{among} option on {share:.0%} of paths"
         )
     if best.kind == "staged" and best.policy is not None:
         parts.append(_policy_sentence(best))

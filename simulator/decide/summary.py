@@ -84,10 +84,11 @@ class OptionSummary:
     policy: dict[str, Any] | None = None
     p_latency_met: float | None = None
     excluded: str | None = None
+    p_cheapest_allowed: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``notes``, ``policy``, ``p_latency_met`` and ``excluded``
-        only where they apply)."""
+        """The JSON form (``notes``, ``policy``, ``p_latency_met``, ``excluded`` and
+        ``p_cheapest_allowed`` only where they apply)."""
         out = {
             "label": self.label,
             "kind": self.kind,
@@ -106,6 +107,8 @@ class OptionSummary:
             out["p_latency_met"] = self.p_latency_met
         if self.excluded is not None:
             out["excluded"] = self.excluded
+        if self.p_cheapest_allowed is not None:
+            out["p_cheapest_allowed"] = self.p_cheapest_allowed
         return out
 
 
@@ -320,6 +323,11 @@ def summarize(results: PathResults) -> SimulationResult:
                 "p95": monthly[2].tolist(),
             },
             p_cheapest=float(sums[f"cheapest:{name}"][0]) / n,
+            p_cheapest_allowed=(
+                float(sums[f"cheapest_allowed:{name}"][0]) / n
+                if f"cheapest_allowed:{name}" in sums
+                else None
+            ),
             expected_regret=float(sums[f"regret:{name}"][0]) / n,
             breakdown=components,
             notes=notes,

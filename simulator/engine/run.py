@@ -24,7 +24,7 @@ from ..paths.batch import make_batch
 from ..paths.sampling import BLOCK_SIZE, Block, Streams, plan_blocks, sample_inputs
 from ..scenario.errors import ScenarioError
 from ..scenario.model import Scenario
-from ..scenario.requirements import latency_met
+from ..scenario.requirements import exclusions, latency_met
 from .arguments import checked_scenario, checked_scheduler, real_number, whole_number
 from .executor import executor, result
 from .tally import MAX_COST, Tally, breakeven_months, year_ends
@@ -158,7 +158,9 @@ def default_workers() -> int:
 
 
 def _new_tally(scenario: Scenario) -> Tally:
-    return Tally(tuple(scenario.options), scenario.baseline, discount_factors(scenario))
+    # Exclusions known before the run (a latency requirement is judged on the paths).
+    excluded = tuple(exclusions(scenario, {}))
+    return Tally(tuple(scenario.options), scenario.baseline, discount_factors(scenario), excluded)
 
 
 def _cost_batch(

@@ -192,11 +192,16 @@ class Tally:
         The baseline option's name.
     discount
         NPV weight of each month.
+    excluded
+        Options a requirement excludes before any path is costed (data residency,
+        operations capacity): the share of paths on which each other option is the
+        cheapest of those allowed is counted too (``cheapest_allowed:NAME``).
     """
 
     names: tuple[str, ...]
     baseline: str
     discount: np.ndarray
+    excluded: tuple[str, ...] = ()
     blocks: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     histograms: dict[str, Histogram] = field(default_factory=dict)
     monthly: dict[str, Histogram] = field(default_factory=dict)
@@ -258,6 +263,12 @@ class Tally:
         is_lowest = totals == lowest
         shares = is_lowest / is_lowest.sum(axis=0)
         regret = totals - lowest
+        allowed = [i for i, name in enumerate(self.names) if name not in self.excluded]
+        allowed_shares = None
+        if self.excluded and allowed:
+            among = totals[allowed]
+            is_lowest_allowed = among == among.min(axis=0)
+            allowed_shares = is_lowest_allowed / is_lowest_allowed.sum(axis=0)
 
         outcome: dict[str, np.ndarray] = {}
         savings = np.empty((len(rivals), paths))
@@ -294,6 +305,10 @@ class Tally:
             cheaper = _block_sums(split(savings) > 0)
             saved = _block_sums(split(savings))
             sums: dict[str, np.ndarray] = {}
+            if allowed_shares is not None:
+                cheapest_allowed = _block_sums(split(allowed_shares))
+                for k, i in enumerate(allowed):
+                    sums[f"cheapest_allowed:{self.names[i]}"] = cheapest_allowed[k]
             for i, name in enumerate(self.names):
                 sums[f"moments:total:{name}"] = total_moments[i]
                 if npv_moments is not None:

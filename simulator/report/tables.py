@@ -59,7 +59,7 @@ def summary_rows(result: SimulationResult) -> list[tuple[str, ...]]:
             money(cost.mean, currency),
             *npv,
             cheaper,
-            "excluded" if option.excluded else share(option.p_cheapest),
+            "excluded" if option.excluded else share(cheapest_share(option)),
             breakeven,
             money(cost.p5, currency),
             money(cost.p50, currency),
@@ -67,6 +67,13 @@ def summary_rows(result: SimulationResult) -> list[tuple[str, ...]]:
         )
         rows.append(tuple(printable(cell) for cell in row))
     return rows
+
+
+def cheapest_share(option) -> float:
+    """The share of paths on which ``option`` is the cheapest: of the options its
+    requirements allow when some are excluded before the run, else of all."""
+    allowed = option.p_cheapest_allowed
+    return option.p_cheapest if allowed is None else allowed
 
 
 TERMINAL_WIDTH = 100

@@ -43,10 +43,13 @@ def folded(result: SimulationResult) -> SimulationResult:
     if not folds:
         return result
     credit = {name: option.p_cheapest for name, option in result.options.items()}
+    allowed = {name: option.p_cheapest_allowed for name, option in result.options.items()}
     for gone, kept in folds.items():
         credit[kept] += credit[gone]
+        if allowed[kept] is not None and allowed[gone] is not None:
+            allowed[kept] += allowed[gone]
     options = {
-        name: dataclasses.replace(option, p_cheapest=credit[name])
+        name: dataclasses.replace(option, p_cheapest=credit[name], p_cheapest_allowed=allowed[name])
         for name, option in result.options.items()
         if name not in folds
     }

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ...decide.summary import SimulationResult
 from ...scenario.numbers import money, share
 from ...scenario.text import printable
+from ..tables import cheapest_share
 from ..twins import folded, twins
 from .audit import paths_share
 
@@ -59,7 +60,7 @@ def headline(result: SimulationResult) -> Headline:
     base = shown.options[scenario.baseline]
     allowed = [o for o in shown.options.values() if not o.excluded]
     others = sorted((o for o in allowed if o.name != chosen), key=lambda o: o.total_cost.mean)
-    cheapest = _cheapest_words(result, chosen, option.p_cheapest)
+    cheapest = _cheapest_words(result, chosen, cheapest_share(option))
     if chosen == scenario.baseline:
         sentence = (
             f"Stay on {option.label}: {money(cost.mean, currency)} expected over {months} months"
@@ -148,10 +149,16 @@ def _cards(shown: SimulationResult, chosen: str) -> list[Card]:
             )
         )
     excluded = sum(1 for o in shown.options.values() if o.excluded)
-    among = f"among all {len(shown.options)} options" + (", excluded ones too" if excluded else "")
+    if option.p_cheapest_allowed is not None:
+        among = f"among the {len(shown.options) - excluded} options the requirements allow"
+    else:
+        among = f"among all {len(shown.options)} options"
+        among += ", excluded ones too" if excluded else ""
     cards.append(
         Card(
-            "Chance it is the cheapest", share(option.p_cheapest), f"of simulated futures, {among}"
+            "Chance it is the cheapest",
+            share(cheapest_share(option)),
+            f"of simulated futures, {among}",
         )
     )
     return cards
