@@ -57,6 +57,7 @@ KNOWN = {
             "infra_monthly_usd": 500,
             "engineers": 1,
             "engineer_annual_cost": 120_000,
+            "gpus_per_server": 1,  # GPUs one at a time here; whole servers are tested below
         },
     },
 }
@@ -356,6 +357,7 @@ infra_monthly_usd = 500
 engineers = 1
 engineer_annual_cost = 120_000
 accounting = "{accounting}"
+gpus_per_server = 1
 """
 
 
@@ -370,3 +372,45 @@ def test_a_scenario_with_an_on_prem_option_runs(accounting):
     assert result.components["owned"]["hardware"] == approx(
         [14_000 if accounting == "cash" else 12_500] * 50
     )
+
+
+def test_gpus_are_bought_in_whole_servers():
+    # 2 GPUs needed, servers of 8: 8 GPUs bought in month 0, 8 * 31,000 = 248,000 paid.
+    # Energy for 8 owned GPUs: 8 * 0.7 * 730 * 1.2 * 0.12 = 588.672 a month (all draw
+    # power, busy or idle); maintenance 0.06 / 12 * 240,000 = 1,200 a month.
+    parts, batch = _costs(_with(gpus_per_server=8))
+    assert parts["hardware"][0] == approx(np.full(PATHS, 248_000.0))
+    assert parts["energy"][0] == approx(np.full(PATHS, 8 * 0.7 * 730 * 1.2 * 0.12))
+    assert parts["maintenance"][0] == approx(np.full(PATHS, 1_200.0))
+    assert batch.notes["owned"]["gpus_owned"] == approx(np.full(PATHS, 8.0))
+    # 9 GPUs needed (3 replicas of 3): two servers, 16 GPUs.
+    parts, batch = _costs(_with(gpus_per_server=8, gpus_per_replica=3, min_replicas=3))
+    assert batch.notes["owned"]["gpus_owned"] == approx(np.full(PATHS, 16.0))
+
+
+def test_the_amortized_view_charges_for_the_capital_tied_up():
+    # 2 GPUs at 30,000 bought in month 0; straight-line depreciation of the price to a
+    # 20% residual over 48 months: 30,000 * 0.8 / 48 = 500 a GPU a month. Book value at
+    # the start of month t: 2 * (30,000 - 500 * t); at 12% a year the charge is 1% of it
+    # a month: 600 in month 0, 590 in month 1, ..., 490 in month 11 (total 6,540).
+    parts, _ = _costs(_with(accounting="amortized", capital_charge_rate=0.12))
+    expected = 0.01 * 2 * (30_000 - 500 * np.arange(H))
+    assert parts["capital_charge"][:, 0] == approx(expected)
+    assert expected.sum() == approx(6_540)
+    # The cash view has none: paying up front is what the NPV discounts.
+    parts, batch = _costs(_with(accounting="cash", capital_charge_rate=0.12))
+    assert "capital_charge" not in parts
+    notes = batch.notes["owned"]
+    assert notes["amortized_total"] - notes["cash_total"] == approx(
+        np.full(PATHS, AMORTIZED_TOTAL - CASH_TOTAL + 6_540)
+    )
+
+
+def test_the_capital_charge_defaults_to_the_discount_rate_and_stops_at_the_residual():
+    # 24 months of a 6-month life at the scenario's 12% a year: the book value falls by
+    # 30,000 * 0.8 / 6 = 4,000 a GPU a month to the 6,000 residual, then stays there.
+    document = _with(accounting="amortized", amortization_months=6)
+    document["scenario"].update(horizon_months=24, discount_rate=0.12)
+    parts, _ = _costs(document)
+    book = 2 * np.maximum(30_000 - 4_000 * np.arange(24), 6_000)
+    assert parts["capital_charge"][:, 0] == approx(0.01 * book)

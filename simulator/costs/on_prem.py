@@ -15,7 +15,12 @@ component; the option's total under both is recorded as notes:
   the GPUs owned at the horizon is credited (a negative cost) in the final month;
 - amortized: each GPU costs ``(price * (1 - residual_value_fraction) + install) /
   amortization_months`` a month from its purchase for ``amortization_months`` months,
-  cut at the horizon; nothing is credited.
+  cut at the horizon; nothing is credited. The capital tied up is charged too
+  (``capital_charge``): the GPUs' book value at the start of each month times
+  ``capital_charge_rate / 12`` (the scenario's ``discount_rate`` by default). The cash
+  view carries no such charge: paying up front is what the NPV discounts.
+
+GPUs are bought in whole servers of ``gpus_per_server``.
 
 Where the contract is silent:
 
@@ -46,8 +51,8 @@ from .team import team_for
 __all__ = ["fleet", "monthly_costs"]
 
 
-def fleet(serving_gpus: np.ndarray, life: Lifecycle, setup_gpus: int):
-    """GPUs owned and bought each month.
+def fleet(serving_gpus: np.ndarray, life: Lifecycle, setup_gpus: int, per_server: int = 1):
+    """GPUs owned and bought each month, in whole servers of ``per_server`` GPUs.
 
     Parameters
     ----------
@@ -58,6 +63,8 @@ def fleet(serving_gpus: np.ndarray, life: Lifecycle, setup_gpus: int):
         :func:`~simulator.costs.lifecycle.lifecycle`).
     setup_gpus
         GPUs needed while in setup.
+    per_server
+        GPUs in a server: what is needed is rounded up to whole servers.
 
     Returns
     -------
@@ -69,6 +76,8 @@ def fleet(serving_gpus: np.ndarray, life: Lifecycle, setup_gpus: int):
     needed = np.where(np.greater(life.serving, 0.0), serving_gpus, 0.0)
     if setup_gpus and np.any(np.greater(life.in_setup, 0.0)):
         needed = np.maximum(needed, np.where(np.greater(life.in_setup, 0.0), setup_gpus, 0.0))
+    if per_server > 1:
+        needed = np.ceil(needed / per_server) * per_server
     owned = np.maximum.accumulate(needed, axis=0)
     bought = np.diff(owned, axis=0, prepend=0.0)
     return owned, bought
@@ -96,6 +105,17 @@ def _amortized(bought, price, install, residual, lifetime: int) -> np.ndarray:
     return depreciation
 
 
+def _capital_charge(bought, price, residual, lifetime: int, rate) -> np.ndarray:
+    """Each month's cost of the capital tied up in the GPUs: their book value at the
+    start of the month (price less straight-line depreciation to date, never below the
+    residual) times ``rate / 12``."""
+    basis = np.cumsum(bought * price, axis=0)
+    depreciated = np.cumsum(_amortized(bought, price, 0.0, residual, lifetime), axis=0)
+    book = basis.copy()
+    book[1:] -= depreciated[:-1]  # depreciation charged before this month
+    return book * (rate / 12.0)
+
+
 def monthly_costs(
     option: Option, batch: Batch, volume: np.ndarray, start=None
 ) -> dict[str, np.ndarray]:
@@ -120,9 +140,10 @@ def monthly_costs(
     dict
         Components, each a number or an array that broadcasts to ``(months, paths)``:
         ``hardware`` (purchases and the final residual credit, or depreciation, per
-        ``accounting``), ``energy`` (owned GPUs and upgrade overlaps), ``maintenance``,
-        ``facility``, ``infra``, ``people``, ``hiring``, ``setup``, ``upgrades``,
-        ``fallback`` and ``downtime``.
+        ``accounting``), ``capital_charge`` (amortized, with a rate above 0),
+        ``energy`` (owned GPUs and upgrade overlaps), ``maintenance``, ``facility``,
+        ``infra``, ``people``, ``hiring``, ``setup``, ``upgrades``, ``fallback`` and
+        ``downtime``.
 
     Notes
     -----
@@ -140,7 +161,9 @@ def monthly_costs(
     team = team_for(option, batch, life)
     upgrades, upgrade_effort = upgrade_costs(option, batch, life.serving)
 
-    owned, bought = fleet(replicas * gpus_per_replica, life, params["setup_gpus"])
+    owned, bought = fleet(
+        replicas * gpus_per_replica, life, params["setup_gpus"], params["gpus_per_server"]
+    )
     price = value(option, "gpu_purchase_usd") * batch.trend(option.path("annual_gpu_price_change"))
     install = value(option, "install_usd_per_gpu")
     residual = value(option, "residual_value_fraction")
@@ -149,6 +172,9 @@ def monthly_costs(
         "cash": _cash(bought, price, install, residual, lifetime),
         "amortized": _amortized(bought, price, install, residual, lifetime),
     }
+    rate = params["capital_charge_rate"]
+    rate = batch.scenario.discount_rate if rate is None else rate
+    charge = 0.0 if rate == 0 else _capital_charge(bought, price, residual, lifetime, rate)
 
     energy_per_gpu_hour = (
         value(option, "power_kw_per_gpu")
@@ -178,8 +204,14 @@ def monthly_costs(
         "downtime": downtime,
     }
 
+    if params["accounting"] == "amortized" and not isinstance(charge, float):
+        costs["capital_charge"] = charge
     for view, hardware in views.items():
-        total = monthly_total({**costs, "hardware": hardware}, batch.shape).sum(axis=0)
+        parts = {**costs, "hardware": hardware}
+        parts.pop("capital_charge", None)
+        if view == "amortized" and not isinstance(charge, float):
+            parts["capital_charge"] = charge
+        total = monthly_total(parts, batch.shape).sum(axis=0)
         batch.note(option, f"{view}_total", total)
     batch.note(option, "gpus_owned", owned[-1])
     return costs

@@ -359,6 +359,8 @@ ON_PREM: dict[str, Field] = {
     "electricity_usd_per_kwh": _q(**_NONNEG),
     "facility_monthly_usd": _q(0.0, **_NONNEG),
     "accounting": Field("enum", "cash", choices=("cash", "amortized")),
+    "gpus_per_server": Field("integer", 8, low=1, high=1024),
+    "capital_charge_rate": Field("number", None, low=0.0, high=1.0),
 }
 
 STAGED: dict[str, Field] = {
