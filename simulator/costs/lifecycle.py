@@ -239,16 +239,16 @@ def upgrade_costs(option: Option, batch: Batch, serving) -> tuple[np.ndarray | N
         ``serving / upgrade_interval_months`` (on the calendar month's uniforms, so
         the draws are common to every start); ``None`` when the option adopts none.
     effort
-        ``upgrades * upgrade_effort_engineer_months * engineer_annual_cost / 12``, or
+        ``upgrades * upgrade_effort_engineer_months * engineer_annual_cost / 12`` (the
+        cost grown by ``annual_salary_growth``), or
         the number 0.
     """
     upgrades = _upgrades(option, batch, serving)
     if upgrades is None:
         return None, 0.0
     value = batch.option_value
-    effort = (
-        upgrades
-        * (value(option, "upgrade_effort_engineer_months") * value(option, "engineer_annual_cost"))
-        / 12
+    annual = value(option, "engineer_annual_cost") * batch.trend(
+        option.path("annual_salary_growth")
     )
+    effort = upgrades * (value(option, "upgrade_effort_engineer_months") * annual) / 12
     return upgrades, effort

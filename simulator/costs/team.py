@@ -85,9 +85,12 @@ def _team(option: Option, batch: Batch) -> Staffing:
     shape = batch.shape
     value = batch.option_value
     engineers = option.params["engineers"]
-    annual = value(option, "engineer_annual_cost")
+    hired_at = value(option, "engineer_annual_cost")
     hiring_fraction = value(option, "hiring_cost_fraction")
-    initial = option.params["initial_hires"] * hiring_fraction * annual
+    initial = option.params["initial_hires"] * hiring_fraction * hired_at
+    # A seat's cost grows by annual_salary_growth from the team's first month: salaries,
+    # cover for empty seats and hires all pay that month's rate.
+    annual = hired_at * batch.trend(option.path("annual_salary_growth"))
     attrition = value(option, "annual_attrition")
     if engineers == 0:
         return Staffing(0.0, first_month_cost(initial, shape), 0.0)

@@ -321,6 +321,7 @@ SELF_HOSTED: dict[str, Field] = {
     # people
     "engineers": Field("number", 0.0, low=0.0, high=1000.0),
     "engineer_annual_cost": _q(0.0, **_NONNEG),
+    "annual_salary_growth": _q(0.0, **_RATE_CHANGE),
     "annual_attrition": _q(0.0, **_SHARE),
     "vacancy_months": _q(0.0, low=0.0, high=120.0),
     "hiring_cost_fraction": _q(0.25, **_NONNEG),
