@@ -389,6 +389,7 @@ OWNED = {
     "decode_tokens_per_s": 1_000,
     "gpu_purchase_usd": 30_000,
     "electricity_usd_per_kwh": 0.12,
+    "gpus_per_server": 1,
 }
 
 

@@ -3,6 +3,7 @@ overflow refused up front."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import time
 import tomllib
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from simulator import ScenarioError, SimulationError, load_scenario, parse_scenario, run
 from simulator.cli import simulate
 from simulator.report.writer import ReportWriter, write_report
-from simulator.sizing.estimate import duration, estimate, size
+from simulator.sizing.estimate import CSV_TRANSFER, duration, estimate, size
 from simulator.sizing.machine import Machine
 from simulator.sizing.magnitudes import check_magnitudes
 from simulator.sizing.pilot import PILOT_MONTHS, PILOT_PATHS, run_pilot
@@ -203,7 +204,16 @@ def test_a_run_beyond_the_memory_is_refused_with_the_estimate():
 
 def test_rows_piling_up_for_paths_csv_suggest_no_path_data(tmp_path, monkeypatch):
     scenario = load_scenario(LOGISTICS)
-    guess = estimate(scenario, 10**8, workers=2, cores=2, report=True, path_data=True)
+    measured = run_pilot(scenario, 10**8, True)
+    # Rows that take four times as long to write as a path takes to cost on one of
+    # the two cores: the writer falls behind and (1 - 1/4) of them wait in memory.
+    slow_rows = dataclasses.replace(
+        measured, row_s=4 * scenario.horizon_months * measured.path_month_s / CSV_TRANSFER
+    )
+    monkeypatch.setattr("simulator.sizing.plan.run_pilot", lambda *a, **k: slow_rows)
+    guess = estimate(
+        scenario, 10**8, workers=2, cores=2, report=True, path_data=True, _pilot_result=slow_rows
+    )
     assert guess.memory_parts["path_rows"] > guess.memory / 2
     machine = Machine(memory=int(guess.memory / 2), cores=2)
     monkeypatch.setattr("simulator.sizing.plan.free_disk", lambda folder: 2**50)
