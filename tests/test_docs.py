@@ -239,8 +239,9 @@ TYPES = {
     "option": "option name",
     "routes": "list of routes",
     "trigger": 'quantity or "optimize"',
+    "reservation": 'integer or "optimize"',
 }
-NUMERIC = {"quantity", "number", "integer", "numbers", "trigger", "enum"}
+NUMERIC = {"quantity", "number", "integer", "numbers", "trigger", "reservation", "enum"}
 TABLES = {
     "[scenario]": schema.SCENARIO,
     "[workload]": schema.WORKLOAD,
@@ -619,6 +620,9 @@ engineers = 1
 engineer_annual_cost = 250000
 setup_months = 3
 fallback = "api"
+reserved_gpus = "optimize"
+optimize_paths = 1000
+spot_share = 0.3
 [options.on_prem]
 kind = "on_prem"
 ops_load = "limited"
@@ -646,7 +650,7 @@ between = ["workload.monthly_growth", "workload.input_tokens_per_request"]
 rank = 0.2
 """
 """A small scenario whose summary holds every key there is: an excluded option, owned
-GPUs, a searched staged policy, a correlation naming a fixed input, a run to a
+GPUs, a searched staged policy and reserved GPUs, a correlation naming a fixed input, a run to a
 precision and the stress test."""
 
 MAPS = {"options", "versus_baseline", "breakeven", "sensitivity", "stress[].options",

@@ -13,6 +13,8 @@ engine does not pay for arrays of zeros.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..paths.batch import Batch
@@ -20,12 +22,16 @@ from ..scenario.capacity import request_work
 from ..scenario.model import Option
 from . import api
 from .lifecycle import Lifecycle, is_zero, lifecycle, setup_cost, upgrade_costs
+from .registry import per_path_total
+from .rental import rent, rents_on_demand_only, replica_price
 from .team import Staffing, team_for
 
 __all__ = [
     "monthly_costs",
     "replicas_needed",
+    "needed_gpus",
     "serving_replicas",
+    "totals_by_reservation",
     "unserved_costs",
 ]
 
@@ -114,10 +120,13 @@ def unserved_costs(
     life: Lifecycle,
     team: Staffing,
     escalation,
+    preempted=0.0,
 ):
     """What traffic the stack does not serve costs: the fallback API, or downtime.
 
-    Uptime is ``uptime`` less ``vacancy_uptime_drop`` per empty seat. With a
+    Uptime is ``uptime`` less ``vacancy_uptime_drop`` per empty seat, and of the
+    traffic served while up, ``preempted`` (a share lost with spot GPUs, see
+    :mod:`.rental`) is not served after all. With a
     ``fallback``, it carries ``escalation + (1 - escalation) * (1 - uptime)`` of each
     serving month's traffic, and all of it during setup; without one, every unserved
     hour costs ``downtime_cost_per_hour``. An option given a start month is set up
@@ -130,6 +139,8 @@ def unserved_costs(
     """
     scenario = batch.scenario
     down = _outage(option, batch, team)
+    if not is_zero(preempted):
+        down = down + (1.0 - down) * preempted
     in_setup = 0.0 if life.delayed else life.in_setup
     serving = life.serving
     fallback, downtime = 0.0, 0.0
@@ -193,18 +204,6 @@ def _plus(term, fresh):
     return term + fresh
 
 
-def _replica_price(option: Option, batch: Batch):
-    """Each month's price of a replica-hour (a managed endpoint pays its premium)."""
-    value = batch.option_value
-    premium = value(option, "managed_premium") if option.kind == "cloud_managed" else 0.0
-    gpu_hourly = (
-        value(option, "gpu_hourly_usd")
-        * (1.0 + premium)
-        * batch.trend(option.path("annual_gpu_price_change"))
-    )
-    return option.params["gpus_per_replica"] * gpu_hourly
-
-
 def monthly_costs(
     option: Option, batch: Batch, volume: np.ndarray, start=None
 ) -> dict[str, np.ndarray]:
@@ -229,25 +228,107 @@ def monthly_costs(
     Returns
     -------
     dict
-        Components: ``gpus`` (serving, setup and blue-green overlap GPUs), ``infra``,
+        Components: ``gpus`` (serving, setup and blue-green overlap GPUs rented on
+        demand), ``reserved_gpus`` and ``spot_gpus`` (for a stack that reserves GPUs or
+        rents on spot, see :mod:`.rental`), ``infra``,
         ``people`` (salaries and backfill), ``hiring``, ``setup`` (the one-off build,
         spread over the setup period), ``upgrades`` (engineering effort), ``fallback``
-        (traffic the fallback API serves during setup, downtime and escalations) and
+        (traffic the fallback API serves during setup, downtime, escalations and spot
+        preemptions) and
         ``downtime`` (unserved hours, when there is no fallback); each a number or an
         array that broadcasts to ``(months, paths)``.
     """
+    needs = _needs(option, batch, volume, start)
+    life = needs.life
+    if rents_on_demand_only(option, batch.scenario):
+        price = replica_price(option, batch)
+        gpus = {"gpus": np.multiply(needs.replica_hours, price, out=needs.replica_hours)}
+        preempted = 0.0
+    else:
+        bill = rent(
+            option,
+            batch,
+            needs.replica_hours,
+            life.serving,
+            batch.option_value(option, "reserved_gpus"),
+        )
+        gpus = {"gpus": bill.on_demand, "reserved_gpus": bill.reserved, "spot_gpus": bill.spot}
+        preempted = bill.preempted
+    fallback, downtime = unserved_costs(
+        option, batch, volume, life, needs.team, needs.escalation, preempted
+    )
+    return {
+        **gpus,
+        **_running_costs(option, batch, needs),
+        "fallback": fallback,
+        "downtime": downtime,
+    }
+
+
+def totals_by_reservation(option: Option, batch: Batch, counts) -> list[np.ndarray]:
+    """Total cost over the horizon of stack ``option`` on each path of the batch, with
+    each of ``counts`` GPUs reserved: ``(paths,)`` arrays, one per count.
+
+    Everything but the GPU bill (and, with spot GPUs, the traffic their preemptions
+    send to the fallback) is costed once for all the counts.
+    """
+    shape = batch.shape
+    needs = _searched_needs(option, batch)
+    life = needs.life
+    fixed = sum(
+        per_path_total(part, shape) for part in _running_costs(option, batch, needs).values()
+    )
+    unserved = None
+    totals = []
+    for count in counts:
+        bill = rent(option, batch, needs.replica_hours, life.serving, float(count))
+        if unserved is None or not is_zero(bill.preempted):
+            parts = unserved_costs(
+                option, batch, batch.volume, life, needs.team, needs.escalation, bill.preempted
+            )
+            unserved = sum(per_path_total(part, shape) for part in parts)
+        gpus = (bill.on_demand, bill.reserved, bill.spot)
+        totals.append(fixed + unserved + sum(per_path_total(part, shape) for part in gpus))
+    return totals
+
+
+def needed_gpus(option: Option, batch: Batch) -> float:
+    """The most GPUs stack ``option`` runs in any month on any path of the batch
+    (serving from month 0): more reserved GPUs than that are never used."""
+    hours = batch.scenario.hours_per_month
+    most = float(np.max(_searched_needs(option, batch).replica_hours))
+    return most / hours * option.params["gpus_per_replica"]
+
+
+def _searched_needs(option: Option, batch: Batch) -> _Needs:
+    """:func:`_needs` on the batch's volume from month 0, once per batch, for a search
+    that costs many reserved counts (the arrays are not written over)."""
+    return batch.cached(f"needs:{option.name}", lambda: _needs(option, batch, batch.volume, None))
+
+
+@dataclass(frozen=True)
+class _Needs:
+    """What a stack runs and who runs it, whatever the terms its GPUs are rented on."""
+
+    replica_hours: np.ndarray  # (months, paths), fresh: serving, setup and overlap
+    escalation: np.ndarray | float
+    life: Lifecycle
+    team: Staffing
+    upgrade_effort: np.ndarray | float
+
+
+def _needs(option: Option, batch: Batch, volume: np.ndarray, start) -> _Needs:
+    """The replica-hours of stack ``option`` each month, its life, team and upgrades."""
     params = option.params
     value = batch.option_value
     hours = batch.scenario.hours_per_month
-    gpus_per_replica = params["gpus_per_replica"]
-
     replicas, escalation = serving_replicas(option, batch, volume)
     life = lifecycle(option, batch, start)
     in_setup, serving = life.in_setup, life.serving
     team = team_for(option, batch, life)
     upgrades, upgrade_effort = upgrade_costs(option, batch, serving)
 
-    # GPU-hours: serving replicas (all month, or the part after setup), setup GPUs,
+    # Replica-hours: serving replicas (all month, or the part after setup), setup GPUs,
     # and each upgrade's blue-green overlap on the serving replicas.
     serving_hours = serving * hours
     if upgrades is not None:
@@ -255,20 +336,19 @@ def monthly_costs(
         replica_hours = _plus(serving_hours, upgrades * (overlap_days * 24))
     else:
         replica_hours = serving_hours
-    gpus = np.multiply(replicas, replica_hours, out=replicas)
+    needed = np.multiply(replicas, replica_hours, out=replicas)
     if not is_zero(in_setup):
-        setup_gpu_hours = params["setup_gpus"] / gpus_per_replica * hours
-        gpus += np.multiply(in_setup, setup_gpu_hours, out=serving_hours)
-    gpus *= batch.cached(f"gpu_price:{option.name}", lambda: _replica_price(option, batch))
+        setup_gpu_hours = params["setup_gpus"] / params["gpus_per_replica"] * hours
+        needed += np.multiply(in_setup, setup_gpu_hours, out=serving_hours)
+    return _Needs(needed, escalation, life, team, upgrade_effort)
 
-    fallback, downtime = unserved_costs(option, batch, volume, life, team, escalation)
+
+def _running_costs(option: Option, batch: Batch, needs: _Needs) -> dict:
+    """The costs of a stack beside its GPUs and unserved traffic."""
     return {
-        "gpus": gpus,
-        "infra": life.during(value(option, "infra_monthly_usd")),
-        "people": team.salaries,
-        "hiring": team.hiring,
-        "setup": setup_cost(option, batch, life),
-        "upgrades": upgrade_effort,
-        "fallback": fallback,
-        "downtime": downtime,
+        "infra": needs.life.during(batch.option_value(option, "infra_monthly_usd")),
+        "people": needs.team.salaries,
+        "hiring": needs.team.hiring,
+        "setup": setup_cost(option, batch, needs.life),
+        "upgrades": needs.upgrade_effort,
     }

@@ -27,8 +27,9 @@ from ..paths.batch import make_batch
 from ..paths.sampling import Streams, plan_blocks, sample_inputs
 from ..scenario.distributions import Fixed
 from ..scenario.model import OPTIMIZE, Scenario
+from .reservation import resolve_reservations
 
-__all__ = ["TriggerSearch", "resolve_triggers", "search_trigger", "simulate"]
+__all__ = ["TriggerSearch", "resolve_searches", "resolve_triggers", "search_trigger", "simulate"]
 
 # Triggers tried at this many quantiles of the highest trigger that migrates on each
 # path, then at this many more between the best one's neighbours.
@@ -193,9 +194,31 @@ def resolve_triggers(
     return dataclasses.replace(scenario, quantities=MappingProxyType(quantities)), searches
 
 
+def resolve_searches(
+    scenario: Scenario,
+    entropy: int,
+    paths: int,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> tuple[Scenario, dict[str, Any]]:
+    """Fix every ``"optimize"`` of ``scenario``: the reserved GPUs of stacks first
+    (:func:`~simulator.decide.reservation.resolve_reservations`), then the triggers of
+    staged policies (:func:`resolve_triggers`), which may migrate to such a stack.
+
+    Returns
+    -------
+    tuple
+        The scenario with every search's result fixed, and each search by option name.
+    """
+    scenario, reservations = resolve_reservations(scenario, entropy, paths)
+    scenario, triggers = resolve_triggers(scenario, entropy, paths, workers, scheduler)
+    return scenario, {**reservations, **triggers}
+
+
 def simulate(scenario: Scenario, **options: Any) -> PathResults:
-    """:func:`simulator.engine.run.simulate` with every ``"optimize"`` trigger searched
-    first, on the run's own first paths, and fixed in the scenario the run then uses.
+    """:func:`simulator.engine.run.simulate` with every ``"optimize"`` searched first
+    (reserved GPUs, then triggers), on the run's own first paths, and fixed in the
+    scenario the run then uses.
 
     Parameters
     ----------
@@ -207,6 +230,7 @@ def simulate(scenario: Scenario, **options: Any) -> PathResults:
     Returns
     -------
     PathResults
-        ``policies`` holds each search (see :class:`TriggerSearch`).
+        ``policies`` holds each search (see :class:`TriggerSearch` and
+        :class:`~simulator.decide.reservation.ReservationSearch`).
     """
-    return engine.simulate(scenario, prepare=resolve_triggers, **options)
+    return engine.simulate(scenario, prepare=resolve_searches, **options)

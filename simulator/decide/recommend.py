@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..scenario.numbers import money
+from ..scenario.numbers import share as percent
 from .sensitivity import _binned
 
 __all__ = [
@@ -91,7 +92,7 @@ def recommend(result) -> Recommendation:
         share = best.p_cheapest if best.p_cheapest_allowed is None else best.p_cheapest_allowed
         parts.append(
             f"{money(gap)} less than the next allowed option, {second.label}; it is the "
-            f"cheapest{among} option on {share:.0%} of paths"
+            f"cheapest{among} option on {percent(share)} of paths"
         )
     if best.kind == "staged" and best.policy is not None:
         parts.append(_policy_sentence(best))

@@ -85,10 +85,13 @@ class OptionSummary:
     p_latency_met: float | None = None
     excluded: str | None = None
     p_cheapest_allowed: float | None = None
+    reserved_gpus: int | None = None
+    reserved_search: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form (``notes``, ``policy``, ``p_latency_met``, ``excluded`` and
-        ``p_cheapest_allowed`` only where they apply)."""
+        """The JSON form (``notes``, ``policy``, ``p_latency_met``, ``excluded``,
+        ``p_cheapest_allowed``, ``reserved_gpus`` and ``reserved_search`` only where
+        they apply)."""
         out = {
             "label": self.label,
             "kind": self.kind,
@@ -109,6 +112,10 @@ class OptionSummary:
             out["excluded"] = self.excluded
         if self.p_cheapest_allowed is not None:
             out["p_cheapest_allowed"] = self.p_cheapest_allowed
+        if self.reserved_gpus is not None:
+            out["reserved_gpus"] = self.reserved_gpus
+        if self.reserved_search is not None:
+            out["reserved_search"] = self.reserved_search
         return out
 
 
@@ -264,6 +271,19 @@ def _policy(option, notes: dict[str, dict[str, float]], results: PathResults) ->
     return out
 
 
+def _reservation(option, results: PathResults) -> dict[str, Any]:
+    """A stack's reserved GPUs (when it reserves any or searched the count) and the
+    search, as :class:`OptionSummary` fields."""
+    if option.kind in ("api", "hybrid", "staged", "on_prem"):
+        return {}
+    searched = option.name in results.policies
+    count = int(results.scenario.fixed_value(option.path("reserved_gpus")))
+    if not (searched or count):
+        return {}
+    search = results.policies[option.name].to_dict() if searched else None
+    return {"reserved_gpus": count, "reserved_search": search}
+
+
 def _by_option(
     sums: dict[str, np.ndarray], names: tuple[str, ...]
 ) -> tuple[dict[str, list[tuple[str, np.ndarray]]], dict[str, list[tuple[str, str]]]]:
@@ -333,6 +353,7 @@ def summarize(results: PathResults) -> SimulationResult:
             notes=notes,
             policy=_policy(option, notes, results) if option.kind == "staged" else None,
             p_latency_met=p_latency,
+            **_reservation(option, results),
         )
     excluded = exclusions(
         scenario, {n: o.p_latency_met for n, o in options.items() if o.p_latency_met is not None}

@@ -175,13 +175,16 @@ def _table(
         path = f"{where}.{key}"
         if key not in raw:
             value = spec.default
-            if spec.type == "quantity" and value is not None:
+            if spec.type in ("quantity", "reservation") and value is not None:
                 quantities[path] = Fixed(float(value))
-            else:
+            if spec.type != "quantity" or value is None:
                 out[key] = value
             continue
-        if spec.type == "trigger" and raw[key] == OPTIMIZE:
+        if spec.type in ("trigger", "reservation") and raw[key] == OPTIMIZE:
             out[key] = OPTIMIZE
+        elif spec.type == "reservation":
+            out[key] = _reservation(raw[key], spec, path)
+            quantities[path] = Fixed(float(out[key]))
         elif spec.type in ("quantity", "trigger"):
             quantities[path] = _quantity(raw[key], spec, path)
         elif spec.type == "routes":
@@ -189,6 +192,18 @@ def _table(
         else:
             out[key] = _scalar(raw[key], spec, path)
     return out
+
+
+def _reservation(value: Any, spec: Field, key: str) -> int:
+    """A count of reserved GPUs: a whole number in the field's range (``"optimize"`` is
+    taken before)."""
+    whole = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (whole and float(value).is_integer() and spec.admits(value)):
+        raise ScenarioError(
+            f'must be a whole number of GPUs ({spec.allowed()}) or "{OPTIMIZE}", got {_got(value)}',
+            key=key,
+        )
+    return int(value)
 
 
 def _routes(value: Any, key: str) -> tuple[Route, ...]:

@@ -339,6 +339,14 @@ SELF_HOSTED: dict[str, Field] = {
     "uptime": _q(1.0, **_SHARE),
     "fallback": Field("option", None),
     "escalation_rate": _q(0.0, **_SHARE),
+    # renting terms (section 9): reserved capacity, spot, and the reserved search
+    "reserved_gpus": Field("reservation", 0, low=0, high=100_000),
+    "reserved_discount": _q(0.35, **_SHARE),
+    "reserved_months": Field("integer", None, low=1, high=1200),
+    "spot_share": _q(0.0, **_SHARE),
+    "spot_discount": _q(0.6, **_SHARE),
+    "spot_unavailability": _q(0.05, **_SHARE),
+    "optimize_paths": Field("integer", 20_000, low=100, high=100_000),
 }
 
 CLOUD_MANAGED: dict[str, Field] = {
@@ -346,7 +354,18 @@ CLOUD_MANAGED: dict[str, Field] = {
     "managed_premium": _q(**_NONNEG),
 }
 
-_RENTAL_ONLY = ("gpu_hourly_usd", "provisioning", "autoscale_overhead")
+_RENTAL_ONLY = (
+    "gpu_hourly_usd",
+    "provisioning",
+    "autoscale_overhead",
+    "reserved_gpus",
+    "reserved_discount",
+    "reserved_months",
+    "spot_share",
+    "spot_discount",
+    "spot_unavailability",
+    "optimize_paths",
+)
 
 ON_PREM: dict[str, Field] = {
     **{k: v for k, v in SELF_HOSTED.items() if k not in _RENTAL_ONLY},

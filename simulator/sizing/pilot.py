@@ -21,11 +21,10 @@ import time
 import tracemalloc
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 
-from ..scenario.model import Option, Scenario
+from ..scenario.model import OPTIMIZE, Option, Scenario
 
 __all__ = ["BINS_PER_OCTAVE", "PILOT_MONTHS", "PILOT_PATHS", "Pilot", "PilotOverBudget"]
 __all__ += ["assumed_pilot", "run_pilot"]
@@ -102,11 +101,11 @@ class PilotOverBudget(Exception):
 
 
 def _searched(scenario: Scenario) -> list[Option]:
-    """Staged options whose trigger the run searches for first."""
+    """Options whose trigger or reserved GPUs the run searches for first."""
     return [
         o
         for o in scenario.options.values()
-        if o.kind == "staged" and o.params.get("trigger_monthly_cost") == "optimize"
+        if OPTIMIZE in (o.params.get("trigger_monthly_cost"), o.params.get("reserved_gpus"))
     ]
 
 
@@ -144,28 +143,18 @@ def run_pilot(
     search_path_month_s, search_paths = 0.0, 0
     searched = _searched(short)
     if searched:
-        from ..decide.policy import resolve_triggers
+        from ..decide.policy import resolve_searches
 
         search_paths = min(paths, max(o.params["optimize_paths"] for o in searched))
         spent = []
         for n in (small // 4, small):
             began = time.perf_counter()
-            resolved, _ = resolve_triggers(short, seed, max(n, 1))
+            resolved, _ = resolve_searches(short, seed, max(n, 1))
             spent.append(time.perf_counter() - began)
         slope = (spent[1] - spent[0]) / max(1, small - small // 4)
         search_path_month_s = max(slope, spent[1] / max(small, 1) / 4) / months
-        # The trigger found is now a quantity: drop the mark that asks for a search.
-        fixed = {
-            o.name: dataclasses.replace(
-                o,
-                params=MappingProxyType(
-                    {k: v for k, v in o.params.items() if k != "trigger_monthly_cost"}
-                ),
-            )
-            for o in searched
-        }
-        options = MappingProxyType({n: fixed.get(n, o) for n, o in resolved.options.items()})
-        short = dataclasses.replace(resolved, options=options)
+        # What was found is now a fixed quantity, which no run searches again.
+        short = resolved
         simulate(short, paths=small, seed=seed, workers=1)  # warm again, without the search
     arrays: dict[str, np.ndarray] = {}
 

@@ -4,6 +4,7 @@ Every chart function takes a :class:`~simulator.decide.summary.SimulationResult`
 returns a :class:`matplotlib.figure.Figure`. :mod:`.drawing` holds the palette, style
 and helpers every chart shares; :mod:`.cost` the charts of cost over the horizon;
 :mod:`.timing` those of when (by year, break-even, the staged policy's trigger);
+:mod:`.reservation` the search of reserved GPUs;
 :mod:`.stress` those of the stress test, break-even volume and sensitivity.
 
 :data:`CHARTS` lists the charts a report shows, in order; later analyses (sensitivity,
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 from ...decide.summary import SimulationResult
 from .cost import cost_curves, cost_ranges, monthly_fans, savings_histograms, setup_window
 from .drawing import option_colours, style
+from .reservation import reserved_search, searched_reservations
 from .stress import stress_heatmap, tornado, volume_breakeven_curves
 from .timing import breakeven_curves, cheaper_by_year, trigger_search
 
@@ -34,6 +36,7 @@ __all__ = [
     "cost_ranges",
     "monthly_fans",
     "option_colours",
+    "reserved_search",
     "savings_histograms",
     "setup_window",
     "stress_heatmap",
@@ -52,7 +55,8 @@ class Chart:
     (``{baseline}`` and ``{months}`` are filled in); ``applies`` says whether a result
     has what the chart needs; ``analysis`` names the summary key of the optional
     analysis it shows (``stress``, ``breakeven``, ``sensitivity``; ``policy`` for a
-    staged option's trigger search), if any.
+    staged option's trigger search, ``reservation`` for a stack's reserved-GPU
+    search), if any.
     """
 
     slug: str
@@ -132,6 +136,16 @@ CHARTS: list[Chart] = [
         trigger_search,
         lambda result: any((o.policy or {}).get("search") for o in result.options.values()),
         "policy",
+    ),
+    Chart(
+        "reserved-search",
+        "How many GPUs to reserve",
+        "Each searched stack's expected total cost over {months} months (solid) and mean "
+        "of its costliest 5% of paths (dotted) for each count of reserved GPUs tried, on "
+        "the run's first paths. The vertical line marks the count used for the run.",
+        reserved_search,
+        lambda result: bool(searched_reservations(result)),
+        "reservation",
     ),
     Chart(
         "stress-grid",

@@ -17,6 +17,7 @@ __all__ = [
     "SURE",
     "decision_paragraphs",
     "policy_sentence",
+    "reservation_sentence",
     "value_sentence",
     "verdict",
 ]
@@ -157,6 +158,11 @@ def decision_paragraphs(result: SimulationResult) -> list[str]:
         lead = f"Recommended: {result.options[chosen].label}. {recommendation['rationale']}"
     paragraphs = [lead]
     paragraphs.extend(policy_sentence(result, name) for name in _staged(result))
+    paragraphs.extend(
+        reservation_sentence(result, n)
+        for n, o in result.options.items()
+        if o.reserved_search is not None
+    )
     if "value_of_information" in extra:
         paragraphs.append(value_sentence(result))
     return paragraphs
@@ -217,6 +223,34 @@ def policy_sentence(result: SimulationResult, name: str) -> str:
             f"{tail_text}; both were searched on the run's first {search['paths']:,} paths."
         )
     return text
+
+
+@printable_result
+def reservation_sentence(result: SimulationResult, name: str) -> str:
+    """How many GPUs stack ``name`` reserves, as its search found, and what that saves
+    against renting them all by the hour, on the paths searched."""
+    currency = result.scenario.currency
+    option = result.options[name]
+    search = option.reserved_search
+    months = result.scenario.options[name].params["reserved_months"]
+    term = f"for {months} months from when it first serves" if months else "to the horizon"
+    count = option.reserved_gpus
+    means = {c["reserved_gpus"]: c["mean"] for c in search["candidates"]}
+    text = (
+        f"{option.label}: reserve {count:,} GPU{'s' if count != 1 else ''} {term}, the "
+        f"count with the lowest expected total cost of the {len(means)} tried on the "
+        f"run's first {search['paths']:,} paths"
+    )
+    if count:
+        saving = means[0] - means[count]
+        text += f"; it saves {money(saving, currency)} in expectation against none reserved"
+    tail = search["reserved_min_cvar95"]
+    if tail != count:
+        text += (
+            f". Reserving {tail:,} would lower the mean of the costliest 5% of outcomes "
+            "(CVaR95) the most"
+        )
+    return text + "."
 
 
 @printable_result
