@@ -240,6 +240,7 @@ TYPES = {
     "routes": "list of routes",
     "trigger": 'quantity or "optimize"',
     "reservation": 'integer or "optimize"',
+    "date": "date",
 }
 NUMERIC = {"quantity", "number", "integer", "numbers", "trigger", "reservation", "enum"}
 TABLES = {
@@ -582,6 +583,7 @@ EVERY_KEY = """
 name = "Every summary key"
 horizon_months = 24
 seed = 3
+price_date = 2026-11-01
 [workload]
 requests_per_month = 2_000_000
 input_tokens_per_request = { dist = "uniform", low = 800, high = 1200 }
@@ -593,8 +595,7 @@ max_ttft_ms = 800
 ops_capacity = "limited"
 [options.api]
 kind = "api"
-input_price_per_mtok = 2.0
-output_price_per_mtok = 8.0
+model = "openai:gpt-4.1"
 ttft_ms = { dist = "uniform", low = 300, high = 900 }
 [options.hosted]
 kind = "api"
@@ -650,7 +651,8 @@ between = ["workload.monthly_growth", "workload.input_tokens_per_request"]
 rank = 0.2
 """
 """A small scenario whose summary holds every key there is: an excluded option, owned
-GPUs, a searched staged policy and reserved GPUs, a correlation naming a fixed input, a run to a
+GPUs, a searched staged policy and reserved GPUs, prices from the catalogue, a
+correlation naming a fixed input, a run to a
 precision and the stress test."""
 
 MAPS = {"options", "versus_baseline", "breakeven", "sensitivity", "stress[].options",

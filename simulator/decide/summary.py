@@ -87,11 +87,12 @@ class OptionSummary:
     p_cheapest_allowed: float | None = None
     reserved_gpus: int | None = None
     reserved_search: dict[str, Any] | None = None
+    catalogue: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``notes``, ``policy``, ``p_latency_met``, ``excluded``,
-        ``p_cheapest_allowed``, ``reserved_gpus`` and ``reserved_search`` only where
-        they apply)."""
+        ``p_cheapest_allowed``, ``reserved_gpus``, ``reserved_search`` and
+        ``catalogue`` only where they apply)."""
         out = {
             "label": self.label,
             "kind": self.kind,
@@ -116,6 +117,8 @@ class OptionSummary:
             out["reserved_gpus"] = self.reserved_gpus
         if self.reserved_search is not None:
             out["reserved_search"] = self.reserved_search
+        if self.catalogue is not None:
+            out["catalogue"] = self.catalogue
         return out
 
 
@@ -230,6 +233,7 @@ class SimulationResult:
                     if s.pinned_correlated_inputs
                     else {}
                 ),
+                **({"price_catalogue": dict(s.price_catalogue)} if s.price_catalogue else {}),
             },
             "options": {n: o.to_dict() for n, o in self.options.items()},
             "versus_baseline": {n: c.to_dict() for n, c in self.versus.items()},
@@ -269,6 +273,14 @@ def _policy(option, notes: dict[str, dict[str, float]], results: PathResults) ->
     if option.name in results.policies:
         out["search"] = results.policies[option.name].to_dict()
     return out
+
+
+def _catalogue(option) -> dict[str, Any] | None:
+    """What an api option took from the price catalogue (``model = ...``), if anything."""
+    listing = option.params.get("catalogue")
+    if listing is None:
+        return None
+    return {**listing, "taken": dict(listing["taken"]), "tiered": list(listing["tiered"])}
 
 
 def _reservation(option, results: PathResults) -> dict[str, Any]:
@@ -354,6 +366,7 @@ def summarize(results: PathResults) -> SimulationResult:
             policy=_policy(option, notes, results) if option.kind == "staged" else None,
             p_latency_met=p_latency,
             **_reservation(option, results),
+            catalogue=_catalogue(option),
         )
     excluded = exclusions(
         scenario, {n: o.p_latency_met for n, o in options.items() if o.p_latency_met is not None}

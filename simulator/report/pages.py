@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..decide.summary import SimulationResult
-from ..scenario.numbers import money, share
+from ..scenario.numbers import money, number, share
 from ..scenario.text import prose
 from ..version import __version__
 from .figures import PageFigure
@@ -73,7 +73,37 @@ def _repeat_command(result: SimulationResult) -> str:
     words += ["--paths", str(result.paths.paths), "--seed", str(result.paths.entropy)]
     for override in scenario.overrides:
         words += ["--set", override]
+    catalogue = scenario.price_catalogue
+    if catalogue and not any(o.startswith("scenario.price_date=") for o in scenario.overrides):
+        # Catalogue prices are those of a date: the same date gives the same prices.
+        words += ["--set", f"scenario.price_date={catalogue['price_date']}"]
     return shlex.join(words)
+
+
+def _catalogue_fact(result: SimulationResult) -> tuple[str, str] | None:
+    """Where api prices came from, when an option named a ``model``."""
+    catalogue = result.scenario.price_catalogue
+    if not catalogue:
+        return None
+    listed = []
+    for option in result.options.values():
+        if option.catalogue is None:
+            continue
+        taken = option.catalogue["taken"]
+        parts = [
+            f"{key.removesuffix('_price_per_mtok').replace('_', ' ')} ${number(value)}/Mtok"
+            for key, value in taken.items()
+            if key.endswith("_per_mtok")
+        ]
+        if "batch_discount" in taken:
+            parts.append(f"batch tier {taken['batch_discount']:.0%} off")
+        detail = ", ".join(parts) or "every price given in the scenario"
+        listed.append(f"{option.label} ({option.catalogue['model']}: {detail})")
+    return (
+        "API prices",
+        f"{catalogue['name']} {catalogue['version']}, prices in effect on "
+        f"{catalogue['price_date']}: " + "; ".join(listed),
+    )
 
 
 def _run_facts(
@@ -92,6 +122,9 @@ def _run_facts(
         ("Simulator version", __version__),
         ("Written", f"{written:%Y-%m-%d %H:%M} UTC"),
     ]
+    catalogue = _catalogue_fact(result)
+    if catalogue is not None:
+        facts.append(catalogue)
     if elapsed_s is not None:
         facts.append(("Run time", f"{elapsed_s:.2f} s on {paths.workers} worker(s)"))
     method = result.extra.get("stress_method")

@@ -115,6 +115,9 @@ class Scenario:
     source: str | None = None
     source_sha256: str | None = None
     overrides: tuple[str, ...] = ()
+    price_catalogue: Mapping[str, Any] | None = None
+    """The catalogue api prices were taken from (``name``, ``version``, ``price_date``),
+    when an option names a ``model``."""
 
     def __repr__(self) -> str:
         return (

@@ -12,6 +12,7 @@ any text, up to their length: the pages and the terminal show it as text.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import reprlib
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -21,6 +22,7 @@ import numpy as np
 
 from . import schema
 from .capacity import settle_capacity
+from .catalogue import CATALOGUE, catalogue_version, look_up
 from .copula import copula_matrix
 from .distributions import Distribution, Fixed, Normal, check_magnitude, parse_distribution
 from .errors import ScenarioError, unknown
@@ -33,6 +35,7 @@ from .model import (
     Scenario,
     StressSettings,
 )
+from .references import STACK_KINDS, check_migrations, check_references
 from .schema import REQUIRED, Field, check_option_name, check_structure
 
 __all__ = ["parse_scenario", "OPTIONAL_TABLES"]
@@ -53,9 +56,6 @@ _TOP_LEVEL = (
 OPTIONAL_TABLES = ("business", "stress", "requirements")
 
 # Option kinds that build and run their own serving stack.
-_STACK_KINDS = ("self_hosted", "cloud_managed", "on_prem")
-# What a staged option may migrate to (it needs a start month it can be shifted to).
-_STAGED_TARGETS = ("api", *_STACK_KINDS)
 
 _DEFAULT_OPS_LOAD = {
     "api": "none",
@@ -99,6 +99,8 @@ def _scalar(value: Any, spec: Field, key: str) -> Any:
                 key=key,
             )
         return value
+    if kind == "date":
+        return _date(value, key)
     if kind == "bool":
         if not isinstance(value, bool):
             raise ScenarioError(f"must be true or false, got {_got(value)}", key=key)
@@ -194,6 +196,18 @@ def _table(
     return out
 
 
+def _date(value: Any, key: str) -> datetime.date:
+    """A calendar date: a TOML date (``2026-12-01``) or the same written as a string."""
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    elif isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    raise ScenarioError(f"must be a date such as 2026-12-01, got {_got(value)}", key=key)
+
+
 def _reservation(value: Any, spec: Field, key: str) -> int:
     """A count of reserved GPUs: a whole number in the field's range (``"optimize"`` is
     taken before)."""
@@ -232,7 +246,9 @@ def _routes(value: Any, key: str) -> tuple[Route, ...]:
     return tuple(routes)
 
 
-def _options(raw: Any, quantities: dict[str, Distribution]) -> dict[str, Option]:
+def _options(
+    raw: Any, quantities: dict[str, Distribution], price_date: datetime.date
+) -> dict[str, Option]:
     if not isinstance(raw, dict) or not raw:
         raise ScenarioError(
             'needs at least one option, such as [options.api] with kind = "api"', key="options"
@@ -250,10 +266,23 @@ def _options(raw: Any, quantities: dict[str, Distribution]) -> dict[str, Option]
         kind = table["kind"]
         if not isinstance(kind, str) or kind not in schema.OPTION_FIELDS:
             raise ScenarioError(unknown(kind, "an option kind", schema.KINDS), key=f"{where}.kind")
+        listing = None
+        if kind == "api" and "model" in table:
+            listing = look_up(table["model"], price_date, f"{where}.model")
+            table = {**listing.prices, **table}  # a key the scenario gives wins
         params = _table(table, schema.OPTION_FIELDS[kind], where, quantities)
+        if listing is not None:
+            params["catalogue"] = MappingProxyType(
+                {
+                    "model": listing.model,
+                    "name": listing.name,
+                    "taken": {k: v for k, v in listing.prices.items() if k not in raw[name]},
+                    "tiered": [k for k in listing.tiered if k not in raw[name]],
+                }
+            )
         label = params.pop("label") or name
         params.pop("kind")
-        if kind in _STACK_KINDS:
+        if kind in STACK_KINDS:
             if params["setup_gpus"] is None:
                 params["setup_gpus"] = params["gpus_per_replica"]
             if params["initial_hires"] is None:
@@ -266,108 +295,8 @@ def _options(raw: Any, quantities: dict[str, Distribution]) -> dict[str, Option]
         if params["ops_load"] is None:
             params["ops_load"] = _DEFAULT_OPS_LOAD.get(kind)
         options[name] = Option(name, kind, label, MappingProxyType(params))
-    _check_references(options, quantities)
+    check_references(options, quantities)
     return options
-
-
-def _check_references(options: Mapping[str, Option], quantities: Mapping[str, Distribution]):
-    for option in options.values():
-        if option.kind == "staged":
-            _check_staged(option, options)
-        if option.kind == "api":
-            _check_billing(option, options, quantities)
-        if option.kind in _STACK_KINDS or option.kind == "api":
-            fallback = option.params["fallback"]
-            key = option.path("fallback")
-            if fallback is not None:
-                if fallback not in options:
-                    raise ScenarioError(unknown(fallback, "an option", options), key=key)
-                if options[fallback].kind != "api":
-                    raise ScenarioError(
-                        f"'{fallback}' is a {options[fallback].kind} option; "
-                        "a fallback must be an api option",
-                        key=key,
-                    )
-                if fallback == option.name:
-                    raise ScenarioError(
-                        "an option cannot fall back to itself: name another api option",
-                        key=key,
-                    )
-            elif quantities[option.path("escalation_rate")].support()[1] > 0:
-                raise ScenarioError(
-                    "escalations need somewhere to go: set fallback to an api option, "
-                    "or escalation_rate to 0",
-                    key=option.path("escalation_rate"),
-                )
-        for i, route in enumerate(option.routes):
-            key = f"{option.path('routes')}[{i}].option"
-            if route.option not in options:
-                raise ScenarioError(unknown(route.option, "an option", options), key=key)
-            if options[route.option].kind == "staged":
-                raise ScenarioError(
-                    f"'{route.option}' is a staged policy; routes carry fixed options", key=key
-                )
-    for name in options:
-        _check_acyclic(name, options, ())
-
-
-def _check_billing(
-    option: Option, options: Mapping[str, Option], quantities: Mapping[str, Distribution]
-) -> None:
-    """An api option's cached-input price, needed when some input can be cached."""
-    if quantities[option.path("cached_input_share")].support()[1] > 0 and (
-        option.path("cached_input_price_per_mtok") not in quantities
-    ):
-        raise ScenarioError(
-            "cached input needs its price: set cached_input_price_per_mtok (often a tenth "
-            "to a half of input_price_per_mtok), or cached_input_share to 0",
-            key=option.path("cached_input_price_per_mtok"),
-        )
-
-
-def _check_migrations(
-    options: Mapping[str, Option], quantities: Mapping[str, Distribution], baseline: str
-) -> None:
-    """An api option moved to over ``migration_months`` is moved to from the baseline,
-    which serves and bills the traffic meanwhile: its traffic cost is an api's."""
-    if options[baseline].kind == "api":
-        return
-    for option in options.values():
-        key = option.path("migration_months")
-        if option.kind == "api" and quantities[key].support()[1] > 0:
-            raise ScenarioError(
-                f"the baseline '{baseline}' serves the traffic while it moves here, so it "
-                f"must be an api option (it is {options[baseline].kind}); or set "
-                "migration_months to 0",
-                key=key,
-            )
-
-
-def _check_staged(option: Option, options: Mapping[str, Option]) -> None:
-    start, then = option.params["start"], option.params["then"]
-    for key, name, allowed in (
-        ("start", start, [k for k in options if options[k].kind != "staged"]),
-        ("then", then, [k for k in options if options[k].kind in _STAGED_TARGETS]),
-    ):
-        if name not in options:
-            raise ScenarioError(unknown(name, "an option", allowed), key=option.path(key))
-        if name not in allowed:
-            kinds = "any kind but staged" if key == "start" else ", ".join(_STAGED_TARGETS)
-            raise ScenarioError(
-                f"'{name}' is a {options[name].kind} option; {key} must be {kinds}",
-                key=option.path(key),
-            )
-    if start == then:
-        raise ScenarioError("start and then name the same option", key=option.path("then"))
-
-
-def _check_acyclic(name: str, options: Mapping[str, Option], chain: tuple[str, ...]):
-    if name in chain:
-        cycle = " -> ".join((*chain[chain.index(name) :], name))
-        key = f"options.{chain[0]}.routes"
-        raise ScenarioError(f"hybrid routes form a cycle: {cycle}", key=key)
-    for route in options[name].routes:
-        _check_acyclic(route.option, options, (*chain, name))
 
 
 def _correlations(
@@ -430,6 +359,16 @@ def _correlations(
     return correlations, tuple(pinned)
 
 
+def _catalogue(options: Mapping[str, Option], price_date: datetime.date) -> Mapping | None:
+    """The price catalogue's name, version and the date its prices were taken for, when
+    an option names a ``model``."""
+    if not any("catalogue" in o.params for o in options.values()):
+        return None
+    return MappingProxyType(
+        {"name": CATALOGUE, "version": catalogue_version(), "price_date": price_date.isoformat()}
+    )
+
+
 def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) -> Scenario:
     """Validate a scenario document (as read from TOML) into a :class:`Scenario`.
 
@@ -451,11 +390,12 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
     settings = _table(document["scenario"], schema.SCENARIO, "scenario", quantities)
     _table(document["workload"], schema.WORKLOAD, "workload", quantities)
     _table(document.get("business", {}), schema.BUSINESS, "business", quantities)
-    options = _options(document["options"], quantities)
+    price_date = settings["price_date"] or datetime.datetime.now(datetime.UTC).date()
+    options = _options(document["options"], quantities, price_date)
     baseline = settings["baseline"] or next(iter(options))
     if baseline not in options:
         raise ScenarioError(unknown(baseline, "an option", options), key="scenario.baseline")
-    _check_migrations(options, quantities, baseline)
+    check_migrations(options, quantities, baseline)
     correlations, pinned = _correlations(document.get("correlations", []), quantities)
     stress = _table(document.get("stress", {}), schema.STRESS, "stress", quantities)
     requirements = _table(
@@ -479,4 +419,5 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
         stress=StressSettings(**stress),
         requirements=Requirements(**requirements),
         source=source,
+        price_catalogue=_catalogue(options, price_date),
     )

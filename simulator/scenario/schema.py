@@ -226,6 +226,7 @@ SCENARIO: dict[str, Field] = {
     "baseline": Field("option", None),
     "currency": Field("string", "USD", max_length=MAX_LABEL),
     "sampling": Field("enum", "random", choices=("random", "lhs", "sobol")),
+    "price_date": Field("date", None),
 }
 
 WORKLOAD: dict[str, Field] = {
@@ -277,6 +278,7 @@ _COMMON = {
 
 API: dict[str, Field] = {
     **_COMMON,
+    "model": Field("string", None, max_length=MAX_LABEL),
     "input_price_per_mtok": _q(**_NONNEG),
     "output_price_per_mtok": _q(**_NONNEG),
     "annual_price_change": _q(0.0, **_RATE_CHANGE),
