@@ -161,7 +161,7 @@ def simulate():
 @click.option(
     "--wide",
     is_flag=True,
-    help="Print the whole summary table (p5 and p50 too), however wide, labels unwrapped.",
+    help="Print the whole summary table (cash, p5 and p50 too), however wide, labels unwrapped.",
 )
 @click.version_option(__version__, prog_name="simulate")
 def run_command(

@@ -188,6 +188,8 @@ def _expected_summary() -> dict:
             "kind": KNOWN["options"][name]["kind"],
             "total_cost": _constant(monthly.sum()),
             "npv": _constant(monthly @ DISCOUNT),
+            # Cash is the total without downtime's business cost.
+            "cash_cost": _constant(monthly.sum() - breakdowns[name]["downtime"]),
             "monthly_cost": {"p5": list(monthly), "p50": list(monthly), "p95": list(monthly)},
             "p_cheapest": 1.0 if name == "hosted_open" else 0.0,
             "expected_regret": totals[name] - lowest,

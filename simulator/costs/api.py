@@ -9,6 +9,7 @@ import numpy as np
 from ..paths.batch import Batch
 from ..scenario.model import Option
 from .lifecycle import first_month_cost, is_zero, setup_share
+from .outages import outage
 
 __all__ = ["monthly_costs", "serving_share", "traffic_cost"]
 
@@ -75,7 +76,9 @@ def monthly_costs(
     it serves (discounted by ``commit_discount`` during a commitment); ``commitment``
     the part of ``committed_monthly_usd`` left unused; ``fees`` the monthly fee;
     ``fallback`` the fallback's bill for ``escalation + (1 - escalation) * (1 -
-    uptime)`` of the traffic, or without a fallback ``downtime`` for the hours down.
+    uptime)`` of the traffic, or without a fallback ``downtime`` for the hours down
+    (with incidents, the month's own uptime, and the failover minutes of each incident
+    are downtime even with a fallback: :mod:`.outages`).
     While traffic moves over (``migration_months``) the option bills nothing; an option
     that is not the baseline is moved to from month 1, and the baseline serves and
     bills its traffic meanwhile (``baseline_traffic``); ``migration`` is the one-off
@@ -96,15 +99,18 @@ def monthly_costs(
         served = served * (1.0 - escalation)
     costs = _committed(option, batch, served, serving, start)
     costs["fees"] = _times(value(option, "monthly_fee"), serving)
-    down = 1.0 - value(option, "uptime")
+    down = outage(option, batch)
     fallback = option.params.get("fallback")
     if fallback is not None:
-        share = escalation + (1.0 - escalation) * down
+        share = escalation + (1.0 - escalation) * (down.down - down.failover)
         if not is_zero(share):
             carried = traffic_cost(scenario.options[fallback], batch, volume)
             costs["fallback"] = _times(carried * share, serving)
+        unserved = down.failover
     else:
-        downtime_hours = down * scenario.hours_per_month
+        unserved = down.down
+    if fallback is None or not is_zero(unserved):
+        downtime_hours = unserved * scenario.hours_per_month
         costs["downtime"] = _times(
             downtime_hours * batch.value("business.downtime_cost_per_hour"), serving
         )

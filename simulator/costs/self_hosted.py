@@ -22,6 +22,7 @@ from ..scenario.capacity import request_work
 from ..scenario.model import Option
 from . import api
 from .lifecycle import Lifecycle, is_zero, lifecycle, setup_cost, upgrade_costs
+from .outages import outage
 from .registry import per_path_total
 from .rental import rent, rents_on_demand_only, replica_price
 from .team import Staffing, team_for
@@ -128,8 +129,9 @@ def unserved_costs(
     traffic served while up, ``preempted`` (a share lost with spot GPUs, see
     :mod:`.rental`) is not served after all. With a
     ``fallback``, it carries ``escalation + (1 - escalation) * (1 - uptime)`` of each
-    serving month's traffic, and all of it during setup; without one, every unserved
-    hour costs ``downtime_cost_per_hour``. An option given a start month is set up
+    serving month's traffic, and all of it during setup (the failover minutes of
+    incidents excepted: they are unserved); without one, every unserved hour costs
+    ``downtime_cost_per_hour``. An option given a start month is set up
     while another option serves the traffic, so its setup is not charged here.
 
     Returns
@@ -138,7 +140,7 @@ def unserved_costs(
         Each a number or an array that broadcasts to ``(months, paths)``.
     """
     scenario = batch.scenario
-    down = _outage(option, batch, team)
+    down, failover = _outage(option, batch, team)
     if not is_zero(preempted):
         down = down + (1.0 - down) * preempted
     in_setup = 0.0 if life.delayed else life.in_setup
@@ -146,30 +148,34 @@ def unserved_costs(
     fallback, downtime = 0.0, 0.0
     fallback_name = option.params["fallback"]
     if fallback_name is not None:
-        share = _fallback_share(down, escalation, serving, in_setup)
+        carried = down if is_zero(failover) else down - failover
+        share = _fallback_share(carried, escalation, serving, in_setup)
         if not is_zero(share):
             traffic = api.traffic_cost(scenario.options[fallback_name], batch, volume)
             fallback = _times(share, traffic)
+        unserved = _times(failover, serving) if not is_zero(failover) else 0.0
     else:
         unserved = _plus(in_setup, _times(down, serving))
-        downtime_cost = batch.value("business.downtime_cost_per_hour")
-        if not (is_zero(unserved) or is_zero(downtime_cost)):
-            downtime = _times(unserved, scenario.hours_per_month * downtime_cost)
+    downtime_cost = batch.value("business.downtime_cost_per_hour")
+    if not (is_zero(unserved) or is_zero(downtime_cost)):
+        downtime = _times(unserved, scenario.hours_per_month * downtime_cost)
     return fallback, downtime
 
 
 def _outage(option: Option, batch: Batch, team: Staffing):
-    """Share of each serving month the stack is down, ``1 - uptime``, with uptime lowered
-    by ``vacancy_uptime_drop`` per empty seat: a number, a row, or a fresh
-    ``(months, paths)`` array."""
-    uptime = batch.option_value(option, "uptime")
+    """Share of each serving month the stack is down, ``1 - uptime`` (the month's own
+    with incidents, :mod:`.outages`), with uptime lowered by ``vacancy_uptime_drop``
+    per empty seat, and the share of it unserved even with a fallback: each a number,
+    a row, or a fresh ``(months, paths)`` array."""
+    base = outage(option, batch)
     if is_zero(team.vacant_seats):
-        return 1.0 - uptime
+        return base.down, base.failover
+    uptime = 1.0 - base.down
     drop = batch.option_value(option, "vacancy_uptime_drop")
     down = np.multiply(team.vacant_seats, drop, out=np.empty(batch.shape))
     np.subtract(uptime, down, out=down)
     np.clip(down, 0, 1, out=down)
-    return np.subtract(1.0, down, out=down)
+    return np.subtract(1.0, down, out=down), base.failover
 
 
 def _fallback_share(down, escalation, serving, in_setup):

@@ -76,6 +76,7 @@ class OptionSummary:
     kind: str
     total_cost: Distribution
     npv: Distribution
+    cash_cost: Distribution
     monthly_cost: dict[str, list[float]]
     p_cheapest: float
     expected_regret: float
@@ -98,6 +99,7 @@ class OptionSummary:
             "kind": self.kind,
             "total_cost": self.total_cost.to_dict(),
             "npv": self.npv.to_dict(),
+            "cash_cost": self.cash_cost.to_dict(),
             "monthly_cost": self.monthly_cost,
             "p_cheapest": self.p_cheapest,
             "expected_regret": self.expected_regret,
@@ -341,6 +343,7 @@ def summarize(results: PathResults) -> SimulationResult:
         }
         p_latency = notes.pop("latency_met", {}).get("mean")
         npv = tally.counted_as(f"npv:{name}")
+        cash = tally.counted_as(f"cash:{name}")
         options[name] = OptionSummary(
             name=name,
             label=option.label,
@@ -349,6 +352,7 @@ def summarize(results: PathResults) -> SimulationResult:
                 tally.histograms[f"total:{name}"], sums[f"moments:total:{name}"]
             ),
             npv=describe_costs(tally.histograms[npv], sums[f"moments:{npv}"]),
+            cash_cost=describe_costs(tally.histograms[cash], sums[f"moments:{cash}"]),
             monthly_cost={
                 "p5": monthly[0].tolist(),
                 "p50": monthly[1].tolist(),

@@ -61,7 +61,7 @@ class PathResults:
         What ``prepare`` found before the run (the trigger search of each staged option
         whose trigger was ``"optimize"``; ``scenario`` then holds the trigger found).
     record
-        With ``keep_paths``: dotted names (``total:api``, ``npv:api``,
+        With ``keep_paths``: dotted names (``total:api``, ``npv:api``, ``cash:api``,
         ``monthly:api``, ``breakeven:self_hosted``, ``by_year:self_hosted``,
         ``component:api:traffic``, ``input:workload.monthly_growth``,
         ``note:policy:migration_month``) to per-path arrays; otherwise empty.
@@ -112,6 +112,12 @@ class PathResults:
     def npv(self) -> dict[str, np.ndarray]:
         """Option name to discounted cost per path (needs ``keep_paths``)."""
         return self._kept("npv:")
+
+    @property
+    def cash(self) -> dict[str, np.ndarray]:
+        """Option name to cash cost per path, the total without downtime (needs
+        ``keep_paths``)."""
+        return self._kept("cash:")
 
     @property
     def monthly(self) -> dict[str, np.ndarray]:

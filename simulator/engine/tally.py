@@ -79,6 +79,14 @@ def _breakeven(ahead: np.ndarray) -> np.ndarray:
     return np.where(months_ahead > 0, months + 1 - months_ahead.astype(np.int64), 0)
 
 
+def _business_cost(components: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """Per path, the part of an option's total that is business cost, not cash: its
+    ``downtime`` (an option's own, or a stage's or route's, ``NAME.downtime``); ``None``
+    when it has none."""
+    lost = [v for k, v in components.items() if k == "downtime" or k.endswith(".downtime")]
+    return sum(lost[1:], lost[0]) if lost else None
+
+
 def _check_bounded(values: np.ndarray, name: str) -> None:
     # NaN fails the comparison too. Past the bound, sums and means over paths could
     # overflow even where each path's total is finite.
@@ -220,9 +228,12 @@ class Tally:
     def counted_as(self, key: str) -> str:
         """The key under which the histogram (and the ``moments:`` sums) of ``key``
         are kept: ``npv:NAME`` is counted as ``total:NAME`` when nothing is
-        discounted, the two being the same on every path."""
+        discounted, the two being the same on every path; ``cash:NAME`` likewise for
+        an option with no business cost (downtime) to leave out."""
         if key.startswith("npv:") and not self.discounted:
             return "total:" + key.removeprefix("npv:")
+        if key.startswith("cash:") and key not in self.histograms:
+            return "total:" + key.removeprefix("cash:")
         return key
 
     def add(
@@ -259,6 +270,11 @@ class Tally:
             _check_bounded(totals[i], name)
             if discounted:
                 _check_bounded(npv[i], name)
+        cash = {
+            name: totals[i] - lost
+            for i, name in enumerate(self.names)
+            if (lost := _business_cost(components[name])) is not None
+        }
         lowest = totals.min(axis=0)
         is_lowest = totals == lowest
         shares = is_lowest / is_lowest.sum(axis=0)
@@ -283,6 +299,7 @@ class Tally:
         for i, name in enumerate(self.names):
             outcome[f"total:{name}"] = totals[i]
             outcome[f"npv:{name}"] = npv[i]
+            outcome[f"cash:{name}"] = cash.get(name, totals[i])
         notes = {
             f"note:{name}:{key}": values
             for name, keyed in (notes or {}).items()
@@ -309,6 +326,8 @@ class Tally:
                 cheapest_allowed = _block_sums(split(allowed_shares))
                 for k, i in enumerate(allowed):
                     sums[f"cheapest_allowed:{self.names[i]}"] = cheapest_allowed[k]
+            for name, values in cash.items():
+                sums[f"moments:cash:{name}"] = _block_moments(split(values[None]))[0]
             for i, name in enumerate(self.names):
                 sums[f"moments:total:{name}"] = total_moments[i]
                 if npv_moments is not None:
@@ -338,6 +357,8 @@ class Tally:
             self._histogram(f"total:{name}").add(totals[i])
             if discounted:
                 self._histogram(f"npv:{name}").add(npv[i])
+            if name in cash:
+                self._histogram(f"cash:{name}").add(cash[name])
             if name not in self.monthly:
                 self.monthly[name] = Histogram(rows=months)
             self.monthly[name].add(monthly[name])

@@ -18,6 +18,7 @@ __all__ = [
     "COLUMNS",
     "columns",
     "fitted_table",
+    "has_business_cost",
     "markdown_table",
     "summary_rows",
     "terminal_table",
@@ -31,15 +32,22 @@ first, the spread of outcomes last (the columns a narrow screen scrolls to)."""
 
 def columns(result: SimulationResult) -> tuple[str, ...]:
     """The summary table's header: :data:`COLUMNS`, with ``NPV`` after the mean when
-    the scenario discounts."""
-    if not result.scenario.discount_rate:
-        return COLUMNS
-    return (*COLUMNS[:2], "NPV", *COLUMNS[2:])
+    the scenario discounts, and ``Cash`` (the mean without downtime's business cost)
+    when some option has any."""
+    extra = ("NPV",) if result.scenario.discount_rate else ()
+    if has_business_cost(result):
+        extra += ("Cash",)
+    return (*COLUMNS[:2], *extra, *COLUMNS[2:])
+
+
+def has_business_cost(result: SimulationResult) -> bool:
+    """Whether some option's expected total holds business cost (downtime) beside cash."""
+    return any(o.cash_cost.mean != o.total_cost.mean for o in result.options.values())
 
 
 def summary_rows(result: SimulationResult) -> list[tuple[str, ...]]:
     """One row per option, under :func:`columns`: label (marked when a requirement
-    excludes it), mean total cost (and NPV), P(cheaper), P(cheapest) (none for an
+    excludes it), mean total cost (and NPV, and cash), P(cheaper), P(cheapest) (none for an
     excluded option), break-even, p5/p50/p95; every cell printable."""
     scenario = result.scenario
     currency = scenario.currency
@@ -54,6 +62,8 @@ def summary_rows(result: SimulationResult) -> list[tuple[str, ...]]:
             p50 = versus.breakeven_p50
             breakeven = f"month {p50}" if p50 is not None else "not by horizon"
         npv = (money(option.npv.mean, currency),) if scenario.discount_rate else ()
+        if has_business_cost(result):
+            npv += (money(option.cash_cost.mean, currency),)
         row = (
             f"{option.label} (excluded)" if option.excluded else option.label,
             money(cost.mean, currency),
@@ -84,9 +94,10 @@ _NARROW_LABEL = 14
 
 def terminal_table(result: SimulationResult, width: int = TERMINAL_WIDTH, wide: bool = False):
     """The summary table for a terminal, at most ``width`` columns: the option's label
-    wraps onto more lines rather than push the numbers off the screen; p5 and p50 are
-    left to the report unless ``wide`` (then nothing wraps); "none" for a break-even
-    not reached by the horizon on half of the futures, "-" for the baseline's.
+    wraps onto more lines rather than push the numbers off the screen; p5, p50 and the
+    cash cost are left to the report unless ``wide`` (then nothing wraps); "none" for a
+    break-even not reached by the horizon on half of the futures, "-" for the
+    baseline's.
 
     Returns
     -------
@@ -96,7 +107,7 @@ def terminal_table(result: SimulationResult, width: int = TERMINAL_WIDTH, wide: 
     header = columns(result)
     rows = summary_rows(result)
     if not wide:
-        keep = [i for i, h in enumerate(header) if h not in ("p5", "p50")]
+        keep = [i for i, h in enumerate(header) if h not in ("p5", "p50", "Cash")]
         header = tuple(header[i] for i in keep)
         rows = [tuple(row[i] for i in keep) for row in rows]
         short = {"not by horizon": "none", "baseline": "-"}

@@ -196,6 +196,29 @@ def _table(
     return out
 
 
+def _check_outages(table: Mapping[str, Any], where: str) -> None:
+    """Outages are given one way: ``uptime``, or incidents with their mean duration."""
+    if "incidents_per_month" in table:
+        if "uptime" in table:
+            raise ScenarioError(
+                "give outages one way: incidents (incidents_per_month, incident_hours) "
+                "or uptime, not both",
+                key=f"{where}.uptime",
+            )
+        if "incident_hours" not in table:
+            raise ScenarioError(
+                "incidents need their mean duration: set incident_hours (hours, > 0)",
+                key=f"{where}.incident_hours",
+            )
+        return
+    for key in ("incident_hours", "failover_minutes"):
+        if key in table:
+            raise ScenarioError(
+                "only applies to incidents: set incidents_per_month too, or remove it",
+                key=f"{where}.{key}",
+            )
+
+
 def _date(value: Any, key: str) -> datetime.date:
     """A calendar date: a TOML date (``2026-12-01``) or the same written as a string."""
     if isinstance(value, str):
@@ -271,6 +294,7 @@ def _options(
             listing = look_up(table["model"], price_date, f"{where}.model")
             table = {**listing.prices, **table}  # a key the scenario gives wins
         params = _table(table, schema.OPTION_FIELDS[kind], where, quantities)
+        _check_outages(table, where)
         if listing is not None:
             params["catalogue"] = MappingProxyType(
                 {

@@ -215,6 +215,13 @@ _NONNEG = {"low": 0.0}
 _SHARE = {"low": 0.0, "high": 1.0}
 _RATE_CHANGE = {"low": -1.0, "open_low": True}
 
+# Outages as events (section 10), on every api option and stack, instead of an uptime.
+_OUTAGES = {
+    "incidents_per_month": Field("quantity", None, low=0.0, high=1000.0),
+    "incident_hours": Field("quantity", None, low=0.0, high=744.0, open_low=True),
+    "failover_minutes": Field("quantity", 0.0, low=0.0, high=44_640.0),
+}
+
 SCENARIO: dict[str, Field] = {
     "name": Field("string", max_length=MAX_LABEL),
     "description": Field("string", "", max_length=MAX_TEXT),
@@ -284,6 +291,7 @@ API: dict[str, Field] = {
     "annual_price_change": _q(0.0, **_RATE_CHANGE),
     "monthly_fee": _q(0.0, **_NONNEG),
     "uptime": _q(1.0, **_SHARE),
+    **_OUTAGES,
     # prices as billed (section 9)
     "cached_input_share": _q(0.0, **_SHARE),
     "cached_input_price_per_mtok": _q(None, **_NONNEG),
@@ -339,6 +347,7 @@ SELF_HOSTED: dict[str, Field] = {
     "upgrade_overlap_days": _q(0.0, low=0.0, high=31.0),
     # reliability and quality
     "uptime": _q(1.0, **_SHARE),
+    **_OUTAGES,
     "fallback": Field("option", None),
     "escalation_rate": _q(0.0, **_SHARE),
     # renting terms (section 9): reserved capacity, spot, and the reserved search

@@ -117,6 +117,12 @@ def _cards(shown: SimulationResult, chosen: str) -> list[Card]:
         if scenario.discount_rate
         else f"over {months} months, on average"
     )
+    business = cost.mean - option.cash_cost.mean
+    if business:
+        expected += (
+            f"; cash {money(option.cash_cost.mean, currency)}, the rest "
+            f"({money(business, currency)}) the business cost of downtime"
+        )
     cards = [Card("Expected cost", money(cost.mean, currency), expected)]
     versus = shown.versus.get(chosen)
     if versus is None:
