@@ -241,8 +241,9 @@ TYPES = {
     "trigger": 'quantity or "optimize"',
     "reservation": 'integer or "optimize"',
     "date": "date",
+    "profile": "load profile",
 }
-NUMERIC = {"quantity", "number", "integer", "numbers", "trigger", "reservation", "enum"}
+NUMERIC = {"quantity", "number", "integer", "numbers", "trigger", "reservation", "enum", "profile"}
 TABLES = {
     "[scenario]": schema.SCENARIO,
     "[workload]": schema.WORKLOAD,

@@ -271,7 +271,7 @@ def test_the_command_imports_no_other_path_from_the_scenario():
         types |= {f.type for f in table.values()}
     assert types <= {
         "quantity", "number", "integer", "numbers", "string", "bool", "enum", "option",
-        "routes", "trigger", "reservation", "date",
+        "routes", "trigger", "reservation", "date", "profile",
     }  # fmt: skip
     source = (ROOT / "simulator" / "cli.py").read_text(encoding="utf-8")
     assert 'folder = out or Path("reports") / Path(scenario).stem' in source

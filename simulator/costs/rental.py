@@ -90,7 +90,9 @@ def reserved_term(option: Option, batch: Batch, serving) -> np.ndarray:
     return (served >= 1) & (served <= term)
 
 
-def rent(option: Option, batch: Batch, needed, serving, reserved_gpus: float) -> Rental:
+def rent(
+    option: Option, batch: Batch, needed, serving, reserved_gpus: float, covered=None
+) -> Rental:
     """The GPU bill of stack ``option`` for ``needed`` replica-hours a month.
 
     Parameters
@@ -106,6 +108,12 @@ def rent(option: Option, batch: Batch, needed, serving, reserved_gpus: float) ->
         Share of each month the stack serves (see :class:`~.lifecycle.Lifecycle`).
     reserved_gpus
         GPUs reserved for the term.
+    covered
+        ``None``, or (for an autoscaled stack with a load profile) a function of the
+        replicas reserved giving the replica-hours they carry each month, hour by hour.
+        Without it reserved GPUs carry every hour the stack runs up to their count
+        (setup and upgrade overlap too); with it only the serving replicas' hours, and
+        the rest is on demand.
 
     Returns
     -------
@@ -121,7 +129,12 @@ def rent(option: Option, batch: Batch, needed, serving, reserved_gpus: float) ->
         per_month = reserved_gpus / option.params["gpus_per_replica"] * hours
         reserved_hours = np.where(reserved_term(option, batch, serving), per_month, 0.0)
         reserved = reserved_hours * ((1.0 - value(option, "reserved_discount")) * price)
-    beyond = np.maximum(needed - reserved_hours, 0.0)
+    if covered is not None and reserved_gpus > 0:
+        per_replica = reserved_gpus / option.params["gpus_per_replica"]
+        in_term = reserved_term(option, batch, serving)
+        beyond = np.maximum(needed - np.where(in_term, covered(per_replica), 0.0), 0.0)
+    else:
+        beyond = np.maximum(needed - reserved_hours, 0.0)
     spot_share = value(option, "spot_share")
     if is_zero(spot_share):
         return Rental(beyond * price, reserved, 0.0, 0.0)

@@ -13,6 +13,7 @@ engine does not pay for arrays of zeros.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..paths.batch import Batch
 from ..scenario.capacity import request_work
 from ..scenario.model import Option
 from . import api
+from .hourly import mean_over_hours
 from .lifecycle import Lifecycle, is_zero, lifecycle, setup_cost, upgrade_costs
 from .outages import outage
 from .registry import per_path_total
@@ -71,47 +73,99 @@ def replicas_needed(
     return needed
 
 
-def serving_replicas(option: Option, batch: Batch, volume: np.ndarray):
+@dataclass(frozen=True)
+class HourlyLoad:
+    """An autoscaled stack's replicas hour by hour over the workload's load profile:
+    ``max(floor, level + scale * profile_h) + spares`` in hour ``h`` of a month
+    (``level`` and ``scale`` broadcast to ``(months, paths)``)."""
+
+    floor: float
+    level: np.ndarray | float
+    scale: np.ndarray | float
+    spares: int
+    profile: tuple[float, ...]
+
+    def mean_above(self, reserved) -> np.ndarray:
+        """Each month's mean over the hours of ``max(replicas_h, reserved)``."""
+        floor = np.maximum(self.floor, np.asarray(reserved) - self.spares)
+        return mean_over_hours(floor, self.level, self.scale, self.profile) + self.spares
+
+
+def serving_replicas(option: Option, batch: Batch, volume: np.ndarray, *, hourly=False):
     """Replicas a stack option runs each month for ``volume``, and its escalation rate.
 
-    Demand in weighted tokens per second, ``V_t * (1 - escalation_rate) *
+    Demand in weighted tokens per second, ``d_t = V_t * (1 - escalation_rate) *
     (in_tok * input_token_weight + out_tok) / (hours_per_month * 3600)``, is turned
     into replicas by :func:`replicas_needed`. A stack given prefill and decode rates
     asks ``in_tok / prefill_tokens_per_s + out_tok / decode_tokens_per_s``
     replica-seconds a request instead, of replicas that deliver one a second (see
     :func:`~simulator.scenario.capacity.request_work`).
 
+    With a load profile, the load of hour ``h`` is ``s + (1 - s) * profile_h *
+    within_hour_burst`` (``s = deferrable_share``): peak provisioning sizes for the
+    highest hour, autoscale follows the hours, ``min_replicas`` a floor in each (see
+    :mod:`.hourly`). Without one, ``s`` turns ``peak_to_average`` ``P`` into
+    ``s + (1 - s) * P``.
+
     Returns
     -------
     replicas
-        ``(months, paths)``, a fresh array the caller may overwrite.
+        ``(months, paths)``, a fresh array the caller may overwrite: the month's mean.
     escalation
         ``escalation_rate``: a number or a per-path array.
+    hourly
+        With ``hourly=True`` only: the :class:`HourlyLoad` of an autoscaled stack with
+        a load profile, else ``None``.
     """
     params = option.params
     value = batch.option_value
-    hours = batch.scenario.hours_per_month
+    scenario = batch.scenario
+    hours = scenario.hours_per_month
     escalation = value(option, "escalation_rate")
     work, rate = request_work(
         option,
-        batch.scenario.quantities,
+        scenario.quantities,
         lambda key: value(option, key),
         batch.value("workload.input_tokens_per_request"),
         batch.value("workload.output_tokens_per_request"),
     )
     # Owned GPUs are always provisioned for peak and have no autoscale_overhead key.
     autoscale = params["provisioning"] == "autoscale"
-    replicas = replicas_needed(
-        volume * ((1.0 - escalation) * work / (hours * 3600)),
-        peak_to_average=batch.value("workload.peak_to_average"),
-        replica_tokens_per_s=rate,
-        max_utilization=value(option, "max_utilization"),
-        min_replicas=params["min_replicas"],
-        spare_replicas=params["spare_replicas"],
-        provisioning=params["provisioning"],
-        autoscale_overhead=value(option, "autoscale_overhead") if autoscale else 1.2,
-    )
-    return replicas, escalation
+    overhead = value(option, "autoscale_overhead") if autoscale else 1.2
+    demand = volume * ((1.0 - escalation) * work / (hours * 3600))
+    deferrable = batch.value("workload.deferrable_share")
+    profile = scenario.load_profile
+    load = None
+    if profile is None:
+        peak = batch.value("workload.peak_to_average")
+        if not is_zero(deferrable):
+            peak = deferrable + (1.0 - deferrable) * peak
+    else:
+        burst = batch.value("workload.within_hour_burst") * (1.0 - deferrable)
+        peak = deferrable + burst * max(profile)
+        if autoscale:
+            per_load = np.multiply(demand, overhead / (rate * value(option, "max_utilization")))
+            load = HourlyLoad(
+                float(params["min_replicas"]),
+                per_load * deferrable,
+                per_load * burst,
+                params["spare_replicas"],
+                profile,
+            )
+    if load is not None:
+        replicas = load.mean_above(0.0)
+    else:
+        replicas = replicas_needed(
+            demand,
+            peak_to_average=peak,
+            replica_tokens_per_s=rate,
+            max_utilization=value(option, "max_utilization"),
+            min_replicas=params["min_replicas"],
+            spare_replicas=params["spare_replicas"],
+            provisioning=params["provisioning"],
+            autoscale_overhead=overhead,
+        )
+    return (replicas, escalation, load) if hourly else (replicas, escalation)
 
 
 def unserved_costs(
@@ -257,6 +311,7 @@ def monthly_costs(
             needs.replica_hours,
             life.serving,
             batch.option_value(option, "reserved_gpus"),
+            needs.covered,
         )
         gpus = {"gpus": bill.on_demand, "reserved_gpus": bill.reserved, "spot_gpus": bill.spot}
         preempted = bill.preempted
@@ -287,7 +342,7 @@ def totals_by_reservation(option: Option, batch: Batch, counts) -> list[np.ndarr
     unserved = None
     totals = []
     for count in counts:
-        bill = rent(option, batch, needs.replica_hours, life.serving, float(count))
+        bill = rent(option, batch, needs.replica_hours, life.serving, float(count), needs.covered)
         if unserved is None or not is_zero(bill.preempted):
             parts = unserved_costs(
                 option, batch, batch.volume, life, needs.team, needs.escalation, bill.preempted
@@ -301,9 +356,11 @@ def totals_by_reservation(option: Option, batch: Batch, counts) -> list[np.ndarr
 def needed_gpus(option: Option, batch: Batch) -> float:
     """The most GPUs stack ``option`` runs in any month on any path of the batch
     (serving from month 0): more reserved GPUs than that are never used."""
-    hours = batch.scenario.hours_per_month
-    most = float(np.max(_searched_needs(option, batch).replica_hours))
-    return most / hours * option.params["gpus_per_replica"]
+    needs = _searched_needs(option, batch)
+    most = float(np.max(needs.replica_hours)) / batch.scenario.hours_per_month
+    if needs.busiest is not None:
+        most = max(most, needs.busiest)
+    return most * option.params["gpus_per_replica"]
 
 
 def _searched_needs(option: Option, batch: Batch) -> _Needs:
@@ -321,6 +378,11 @@ class _Needs:
     life: Lifecycle
     team: Staffing
     upgrade_effort: np.ndarray | float
+    covered: Callable[[float], np.ndarray] | None = None
+    """With an hourly load: the replica-hours of each month ``r`` reserved replicas
+    carry hour by hour (the serving replicas' hours below ``r``)."""
+    busiest: float | None = None
+    """With an hourly load: the most replicas run in any hour of the batch."""
 
 
 def _needs(option: Option, batch: Batch, volume: np.ndarray, start) -> _Needs:
@@ -328,9 +390,18 @@ def _needs(option: Option, batch: Batch, volume: np.ndarray, start) -> _Needs:
     params = option.params
     value = batch.option_value
     hours = batch.scenario.hours_per_month
-    replicas, escalation = serving_replicas(option, batch, volume)
+    replicas, escalation, load = serving_replicas(option, batch, volume, hourly=True)
     life = lifecycle(option, batch, start)
     in_setup, serving = life.in_setup, life.serving
+    covered = busiest = None
+    if load is not None and not rents_on_demand_only(option, batch.scenario):
+        mean, on = replicas.copy(), serving * hours
+        top = np.maximum(load.floor, load.level + load.scale * max(load.profile))
+        busiest = float(np.max(top)) + load.spares
+
+        def covered(reserved: float) -> np.ndarray:
+            return on * (mean + reserved - load.mean_above(reserved))
+
     team = team_for(option, batch, life)
     upgrades, upgrade_effort = upgrade_costs(option, batch, serving)
 
@@ -346,7 +417,7 @@ def _needs(option: Option, batch: Batch, volume: np.ndarray, start) -> _Needs:
     if not is_zero(in_setup):
         setup_gpu_hours = params["setup_gpus"] / params["gpus_per_replica"] * hours
         needed += np.multiply(in_setup, setup_gpu_hours, out=serving_hours)
-    return _Needs(needed, escalation, life, team, upgrade_effort)
+    return _Needs(needed, escalation, life, team, upgrade_effort, covered, busiest)
 
 
 def _running_costs(option: Option, batch: Batch, needs: _Needs) -> dict:

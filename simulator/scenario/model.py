@@ -115,6 +115,9 @@ class Scenario:
     source: str | None = None
     source_sha256: str | None = None
     overrides: tuple[str, ...] = ()
+    load_profile: tuple[float, ...] | None = None
+    """The workload's hours scaled to mean 1 (1, 24 or 168 of them), when it has a
+    ``load_profile``."""
     price_catalogue: Mapping[str, Any] | None = None
     """The catalogue api prices were taken from (``name``, ``version``, ``price_date``),
     when an option names a ``model``."""

@@ -35,6 +35,7 @@ from .model import (
     Scenario,
     StressSettings,
 )
+from .profiles import load_profile
 from .references import STACK_KINDS, check_migrations, check_references
 from .schema import REQUIRED, Field, check_option_name, check_structure
 
@@ -101,6 +102,8 @@ def _scalar(value: Any, spec: Field, key: str) -> Any:
         return value
     if kind == "date":
         return _date(value, key)
+    if kind == "profile":
+        return load_profile(value, key)
     if kind == "bool":
         if not isinstance(value, bool):
             raise ScenarioError(f"must be true or false, got {_got(value)}", key=key)
@@ -194,6 +197,21 @@ def _table(
         else:
             out[key] = _scalar(raw[key], spec, path)
     return out
+
+
+def _check_load(table: Mapping[str, Any], profile) -> None:
+    """A load profile replaces ``peak_to_average`` (its highest hour is the peak), and
+    ``within_hour_burst`` shapes a profile's hours, so it needs one."""
+    if profile is not None and "peak_to_average" in table:
+        raise ScenarioError(
+            "is derived from load_profile (its highest hour): give one or the other",
+            key="workload.peak_to_average",
+        )
+    if profile is None and "within_hour_burst" in table:
+        raise ScenarioError(
+            'applies to the hours of a load_profile: give one ("flat" for an even week)',
+            key="workload.within_hour_burst",
+        )
 
 
 def _check_outages(table: Mapping[str, Any], where: str) -> None:
@@ -412,7 +430,8 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
             raise ScenarioError(f"the [{key}] table is required", key=key)
     quantities: dict[str, Distribution] = {}
     settings = _table(document["scenario"], schema.SCENARIO, "scenario", quantities)
-    _table(document["workload"], schema.WORKLOAD, "workload", quantities)
+    workload = _table(document["workload"], schema.WORKLOAD, "workload", quantities)
+    _check_load(document["workload"], workload["load_profile"])
     _table(document.get("business", {}), schema.BUSINESS, "business", quantities)
     price_date = settings["price_date"] or datetime.datetime.now(datetime.UTC).date()
     options = _options(document["options"], quantities, price_date)
@@ -444,4 +463,5 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
         requirements=Requirements(**requirements),
         source=source,
         price_catalogue=_catalogue(options, price_date),
+        load_profile=workload["load_profile"],
     )

@@ -183,6 +183,8 @@ class Field:
         """Human description of the allowed range, such as ``between 0 and 1``."""
         if self.type == "enum":
             return "one of: " + ", ".join(f'"{c}"' for c in self.choices)
+        if self.type == "profile":
+            return '"flat", "business_hours", "diurnal", or 24 or 168 numbers >= 0'
         if self.choices:
             return "one of: " + ", ".join(self.choices)
         lo, hi = self.low, self.high
@@ -245,6 +247,10 @@ WORKLOAD: dict[str, Field] = {
     "volume_realization": _q(1.0, **_NONNEG),
     "growth_realization": _q(1.0, **_NONNEG),
     "peak_to_average": _q(1.0, low=1.0),
+    # load over the week (section 10)
+    "load_profile": Field("profile", None),
+    "within_hour_burst": _q(1.0, low=1.0),
+    "deferrable_share": _q(0.0, **_SHARE),
 }
 
 BUSINESS: dict[str, Field] = {
