@@ -23,11 +23,9 @@ from ..engine import run as engine
 from ..engine.executor import executor
 from ..engine.run import PathResults
 from ..engine.tally import cvar
-from ..paths.batch import make_batch
-from ..paths.sampling import Streams, plan_blocks, sample_inputs
 from ..scenario.distributions import Fixed
 from ..scenario.model import OPTIMIZE, Scenario
-from .reservation import resolve_reservations
+from .reservation import resolve_reservations, search_batches
 
 __all__ = ["TriggerSearch", "resolve_searches", "resolve_triggers", "search_trigger", "simulate"]
 
@@ -35,8 +33,6 @@ __all__ = ["TriggerSearch", "resolve_searches", "resolve_triggers", "search_trig
 # path, then at this many more between the best one's neighbours.
 _GRID = 20
 _REFINE = 8
-# Paths costed together during the search.
-_BATCH_BLOCKS = 4
 
 
 @dataclass(frozen=True)
@@ -118,13 +114,8 @@ def search_trigger(
     ``workers`` processes of this machine (the same numbers whatever their count: each
     trigger is costed whole in one process)."""
     option = scenario.options[name]
-    blocks = plan_blocks(paths)
-    groups = [blocks[i : i + _BATCH_BLOCKS] for i in range(0, len(blocks), _BATCH_BLOCKS)]
-    batches = []
     with np.errstate(over="ignore", invalid="ignore"):
-        for group in groups:
-            streams = Streams(entropy, group)
-            batches.append(make_batch(scenario, streams, sample_inputs(scenario, streams)))
+        batches = search_batches(scenario, entropy, paths)
         highest = np.concatenate(
             [
                 highest_trigger(start_costs(option, b)[1], option.params["trigger_months"])
@@ -149,7 +140,7 @@ def search_trigger(
     triggers = tuple(sorted(results))
     return TriggerSearch(
         option=name,
-        paths=sum(n for _, n in blocks),
+        paths=sum(b.size for b in batches),
         triggers=triggers,
         mean=tuple(results[t][0] for t in triggers),
         cvar95=tuple(results[t][1] for t in triggers),

@@ -29,7 +29,7 @@ from ..paths.sampling import Streams, plan_blocks, sample_inputs
 from ..scenario.distributions import Fixed
 from ..scenario.model import OPTIMIZE, Scenario
 
-__all__ = ["ReservationSearch", "resolve_reservations", "search_reserved"]
+__all__ = ["ReservationSearch", "resolve_reservations", "search_batches", "search_reserved"]
 
 # Counts tried evenly over 0 to the most GPUs needed, then every whole count between the
 # best one's neighbours (or this many of them, evenly).
@@ -82,18 +82,24 @@ def _even(low: int, high: int, count: int) -> list[int]:
     return sorted({round(x) for x in np.linspace(low, high, count)})
 
 
+def search_batches(scenario: Scenario, entropy: int, paths: int) -> list:
+    """The batches of a search before the run: its first ``paths`` paths seeded with
+    ``entropy`` (the same draws the run will use), ``_BATCH_BLOCKS`` blocks each."""
+    blocks = plan_blocks(paths)
+    batches = []
+    for i in range(0, len(blocks), _BATCH_BLOCKS):
+        streams = Streams(entropy, blocks[i : i + _BATCH_BLOCKS])
+        batches.append(make_batch(scenario, streams, sample_inputs(scenario, streams)))
+    return batches
+
+
 def search_reserved(scenario: Scenario, name: str, entropy: int, paths: int) -> ReservationSearch:
     """Cost stack ``name`` with candidate reserved counts on the first ``paths`` paths
     of a run seeded with ``entropy`` (the same draws the run itself will use)."""
     option = scenario.options[name]
-    blocks = plan_blocks(paths)
-    groups = [blocks[i : i + _BATCH_BLOCKS] for i in range(0, len(blocks), _BATCH_BLOCKS)]
     results: dict[int, tuple[float, float]] = {}
     with np.errstate(over="ignore", invalid="ignore"):
-        batches = []
-        for group in groups:
-            streams = Streams(entropy, group)
-            batches.append(make_batch(scenario, streams, sample_inputs(scenario, streams)))
+        batches = search_batches(scenario, entropy, paths)
         most = max(needed_gpus(option, b) for b in batches)
 
         def evaluate(counts: list[int]) -> None:
@@ -113,7 +119,7 @@ def search_reserved(scenario: Scenario, name: str, entropy: int, paths: int) -> 
     counts = tuple(sorted(results))
     return ReservationSearch(
         option=name,
-        paths=sum(n for _, n in blocks),
+        paths=sum(b.size for b in batches),
         counts=counts,
         mean=tuple(results[n][0] for n in counts),
         cvar95=tuple(results[n][1] for n in counts),
