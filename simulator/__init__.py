@@ -19,6 +19,7 @@ from .version import __version__
 if TYPE_CHECKING:  # pragma: no cover
     from .decide.summary import SimulationResult
     from .engine.run import PathResults
+    from .fit import UsageFit, fit_usage
     from .scenario.model import Scenario
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "ScenarioError",
     "SimulationError",
     "SimulationResult",
+    "UsageFit",
+    "fit_usage",
     "load_scenario",
     "parse_scenario",
     "run",
@@ -40,6 +43,8 @@ _LAZY = {
     "load_scenario": "scenario.load",
     "parse_scenario": "scenario.parse",
     "SimulationResult": "decide.summary",
+    "UsageFit": "fit",
+    "fit_usage": "fit",
 }
 
 

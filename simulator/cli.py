@@ -19,7 +19,7 @@ from .engine.executor import WorkerLost
 from .scenario.errors import ScenarioError, SimulationError
 from .version import __version__
 
-__all__ = ["main", "simulate", "run_command", "sweep_command"]
+__all__ = ["main", "simulate", "run_command", "sweep_command", "fit_command"]
 
 PRECISION_PATH_CAP = 10_000_000
 """Most paths a run to a precision adds unless --paths says otherwise."""
@@ -399,6 +399,60 @@ def sweep_command(
         seconds = found.timings["sweep_s"]
         where = f"Report: {folder}/index.html (" if writer is not None else "Swept in "
         click.echo(f"{where}{seconds:.1f} s{')' if writer is not None else ''}", err=True)
+
+
+@simulate.command("fit", cls=_Command)
+@click.argument("usage", metavar="USAGE.csv")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the fragment to this file (default: standard output, the report to "
+    "standard error).",
+)
+@click.option(
+    "--workload", metavar="NAME", help="Write [workloads.NAME], for a portfolio, not [workload]."
+)
+@click.option(
+    "--hours-per-month",
+    type=click.FloatRange(min=0, min_open=True, max=744),
+    default=730.0,
+    show_default=True,
+    help="Hours in a month, as the scenario's hours_per_month.",
+)
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def fit_command(usage, out, workload, hours_per_month, force):
+    """Fit workload inputs to USAGE.csv, a usage export.
+
+    One row per request (a time, input and output tokens) gives requests a month,
+    the token distributions, within_hour_burst and, from a week of data, a 168-hour
+    load_profile. One row per day or month (a date and a request or token count)
+    gives monthly_growth with its standard error, and growth_volatility. Writes a
+    commented [workload] fragment and prints a fit report.
+
+    \b
+    Examples:
+      simulate fit usage.csv
+      simulate fit requests.csv --out workload.toml
+      simulate fit daily.csv --workload support --out support.toml
+    """
+    from .fit import fit_usage
+    from .fit.fragment import write_new
+    from .scenario.schema import check_option_name
+
+    if workload is not None:
+        try:
+            check_option_name(workload, "workloads")
+        except ScenarioError as err:
+            raise err.with_file("--workload") from None
+    fitted = fit_usage(usage, hours_per_month=hours_per_month)
+    fragment = fitted.fragment(workload)
+    if out is None:
+        click.echo(fragment, nl=False)
+        click.echo(fitted.report(), err=True)
+        return
+    write_new(out, fragment, force=force)
+    click.echo(fitted.report())
+    click.echo(f"Wrote {out}")
 
 
 def main() -> None:

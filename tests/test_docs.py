@@ -489,6 +489,7 @@ def run_toml(block: Block, folder: Path, where: str, namespace: dict) -> None:
 def run_page(path: Path, folder: Path) -> dict:
     """Run every block of ``path`` in ``folder``; return the Python namespace."""
     shutil.copytree(ROOT / "scenarios", folder / "scenarios")
+    shutil.copytree(ROOT / "tests" / "data", folder / "tests" / "data")
     namespace: dict = {"__name__": "__docs__"}
     previous = Path.cwd()
     os.chdir(folder)
@@ -562,7 +563,7 @@ CLI_PAGE = DOCS / "cli.md"
 
 
 # The table of each command's options: its first column's heading.
-OPTION_TABLES = {"run": "Option", "sweep": "Sweep option"}
+OPTION_TABLES = {"run": "Option", "sweep": "Sweep option", "fit": "Fit option"}
 
 
 @pytest.mark.parametrize("command", sorted(OPTION_TABLES))

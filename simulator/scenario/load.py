@@ -32,7 +32,13 @@ from .model import Scenario
 from .parse import OPTIONAL_TABLES, parse_scenario
 from .schema import MAX_DEPTH, MAX_FILE_BYTES, check_structure
 
-__all__ = ["load_document", "load_scenario", "parse_override", "apply_overrides"]
+__all__ = [
+    "load_document",
+    "load_scenario",
+    "parse_override",
+    "apply_overrides",
+    "read_regular_file",
+]
 
 _ALLOWED = f"a scenario is a regular file of at most {MAX_FILE_BYTES:,} bytes (10 MB)"
 _TOO_DEEP = (
@@ -100,7 +106,7 @@ def load_document(path: str | Path, overrides: Iterable[str] = ()) -> tuple[dict
 
 def _read_document(path: Path, file: str) -> tuple[dict[str, Any], bytes]:
     """The TOML document in the file at ``path``, and the file's bytes."""
-    data = _read(path, file)
+    data = read_regular_file(path, file)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -120,36 +126,50 @@ def _read_document(path: Path, file: str) -> tuple[dict[str, Any], bytes]:
     return document, data
 
 
-def _read(path: Path, file: str) -> bytes:
-    """The bytes of the regular file at ``path``, at most :data:`MAX_FILE_BYTES` of them.
+def read_regular_file(
+    path: Path,
+    file: str,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+    what: str = "scenario file",
+    allowed: str = _ALLOWED,
+) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``max_bytes`` of them.
 
     The path is looked at before it is opened, so a pipe or a device is never opened;
     it is opened without blocking and looked at again (it may have been replaced in
     between), and no more than the limit and one byte is ever read, however large the
     file is or grows.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``file``: missing, not a regular file, unreadable or too large. ``what``
+        names the kind of file expected (``"scenario file"``, ``"usage file"``) and
+        ``allowed`` says what such a file may be.
     """
     try:
-        _check_kind(os.stat(path).st_mode, file)
+        _check_kind(os.stat(path).st_mode, file, what, allowed)
         flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
         flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
         fd = os.open(path, flags)
     except FileNotFoundError:
         raise ScenarioError("no such file", file=file) from None
     except IsADirectoryError:
-        raise ScenarioError("is a folder, not a scenario file", file=file) from None
+        raise ScenarioError(f"is a folder, not a {what}", file=file) from None
     except OSError as err:
         raise ScenarioError(f"cannot be read ({err.strerror})", file=file) from None
     try:
         with open(fd, "rb") as f:
             info = os.fstat(f.fileno())
-            _check_kind(info.st_mode, file)
-            if info.st_size > MAX_FILE_BYTES:
-                raise ScenarioError(f"is {info.st_size:,} bytes; {_ALLOWED}", file=file)
-            data = f.read(MAX_FILE_BYTES + 1)
+            _check_kind(info.st_mode, file, what, allowed)
+            if info.st_size > max_bytes:
+                raise ScenarioError(f"is {info.st_size:,} bytes; {allowed}", file=file)
+            data = f.read(max_bytes + 1)
     except OSError as err:
         raise ScenarioError(f"cannot be read ({err.strerror})", file=file) from None
-    if len(data) > MAX_FILE_BYTES:  # it grew after it was looked at
-        raise ScenarioError(f"is more than {MAX_FILE_BYTES:,} bytes; {_ALLOWED}", file=file)
+    if len(data) > max_bytes:  # it grew after it was looked at
+        raise ScenarioError(f"is more than {max_bytes:,} bytes; {allowed}", file=file)
     return data
 
 
@@ -161,16 +181,16 @@ _KINDS = (
 )
 
 
-def _check_kind(mode: int, file: str) -> None:
-    """Refuse anything but a regular file (a folder with the message it always had)."""
+def _check_kind(mode: int, file: str, expected: str, allowed: str) -> None:
+    """Refuse anything but a regular file (a folder with a message of its own)."""
     if stat.S_ISREG(mode):
         return
     if stat.S_ISDIR(mode):
-        raise ScenarioError("is a folder, not a scenario file", file=file)
+        raise ScenarioError(f"is a folder, not a {expected}", file=file)
     what = next((what for test, what in _KINDS if test(mode)), "not a regular file")
     if what != "not a regular file":
         what = f"{what}, not a regular file"
-    raise ScenarioError(f"is {what}; {_ALLOWED}", file=file)
+    raise ScenarioError(f"is {what}; {allowed}", file=file)
 
 
 def parse_override(text: str) -> tuple[str, Any]:

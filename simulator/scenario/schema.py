@@ -136,10 +136,11 @@ def _container(value: Any) -> bool:
     return isinstance(value, dict | list | tuple)
 
 
-def check_option_name(name: str) -> None:
-    """Refuse an option name that is not 1 to :data:`MAX_NAME` :data:`NAME_CHARACTERS`."""
-    where = f"options.{name}"
-    rule = f"option names are 1 to {MAX_NAME} {NAME_CHARACTERS}"
+def check_option_name(name: str, table: str = "options") -> None:
+    """Refuse an option (or other table's) name that is not 1 to :data:`MAX_NAME`
+    :data:`NAME_CHARACTERS`."""
+    where = f"{table}.{name}"
+    rule = f"{table.removesuffix('s')} names are 1 to {MAX_NAME} {NAME_CHARACTERS}"
     if len(name) > MAX_NAME:
         raise ScenarioError(f"the name is {len(name):,} characters long; {rule}", key=where)
     if not _OPTION_NAME.fullmatch(name):
