@@ -146,6 +146,10 @@ def run(
     )
     result = summarize(outcome)
     result.extra.update(summary_keys(result, sample.inputs, sample.totals))
+    if scenario.portfolio is not None:
+        from .decide.portfolio import portfolio_summary
+
+        result.extra["portfolio"] = portfolio_summary(result)
     if stress:
         from .decide.stress import stress_test
 

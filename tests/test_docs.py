@@ -242,11 +242,15 @@ TYPES = {
     "reservation": 'integer or "optimize"',
     "date": "date",
     "profile": "load profile",
+    "options": "list of option names",
+    "assignment": "assignment",
 }
 NUMERIC = {"quantity", "number", "integer", "numbers", "trigger", "reservation", "enum", "profile"}
 TABLES = {
     "[scenario]": schema.SCENARIO,
     "[workload]": schema.WORKLOAD,
+    "[workloads.NAME]": schema.WORKLOADS,
+    "[portfolio]": schema.PORTFOLIO,
     "[business]": schema.BUSINESS,
     "[stress]": schema.STRESS,
     "[requirements]": schema.REQUIREMENTS,
@@ -658,7 +662,9 @@ correlation naming a fixed input, a run to a
 precision and the stress test."""
 
 MAPS = {"options", "versus_baseline", "breakeven", "sensitivity", "stress[].options",
-        "stress_method.curve", "recommendation.excluded"}  # fmt: skip
+        "stress_method.curve", "recommendation.excluded", "portfolio.versus_single"}  # fmt: skip
+WORKLOAD_MAPS = {"portfolio.assignment", "portfolio.by_workload",
+                 "portfolio.runners_up[].assignment"}  # fmt: skip
 
 
 def key_paths(value, path: str = "", names=()) -> set[str]:
@@ -669,6 +675,8 @@ def key_paths(value, path: str = "", names=()) -> set[str]:
         for key, item in value.items():
             if path in MAPS and key in names:
                 key = "NAME"
+            elif path in WORKLOAD_MAPS:
+                key = "WORKLOAD"
             elif path.endswith(".breakdown"):
                 key = "COMPONENT"
             out |= key_paths(item, f"{path}.{key}" if path else key, names)
@@ -715,11 +723,43 @@ def every_key_run(tmp_path_factory):
     return json.loads(result.stdout), folder / "report"
 
 
-def test_every_summary_key_is_documented(every_key_run):
+PORTFOLIO_KEYS = """
+[scenario]
+name = "Portfolio keys"
+horizon_months = 12
+paths = 4096
+seed = 5
+[workloads.classify]
+requests_per_month = 20_000_000
+input_tokens_per_request = 500
+output_tokens_per_request = 20
+[workloads.agent]
+requests_per_month = 100_000
+input_tokens_per_request = { dist = "uniform", low = 3000, high = 6000 }
+output_tokens_per_request = 600
+[options.api]
+kind = "api"
+input_price_per_mtok = 2
+output_price_per_mtok = 8
+[options.hosted]
+kind = "api"
+input_price_per_mtok = 0.6
+output_price_per_mtok = 0.6
+"""
+
+
+def test_every_summary_key_is_documented(every_key_run, tmp_path):
     summary, _ = every_key_run
     assert "p_latency_met" in summary["options"]["api"]
     assert summary["recommendation"]["excluded"]
     actual = key_paths(summary, names=tuple(summary["options"]))
+    scenario = tmp_path / "portfolio.toml"
+    scenario.write_text(PORTFOLIO_KEYS, encoding="utf-8")
+    result = CliRunner().invoke(SIMULATE, [str(scenario), "--json", "--no-report", "--quiet"])
+    assert result.exit_code == 0, result.output
+    several = json.loads(result.stdout)
+    workloads = tuple(several["portfolio"]["assignment"])
+    actual |= key_paths(several, names=tuple(several["options"]) + workloads)
     documented = documented_keys()
     assert not actual - documented, f"not in reading-a-report.md: {sorted(actual - documented)}"
     assert not documented - actual, f"not in a summary: {sorted(documented - actual)}"

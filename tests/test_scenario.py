@@ -216,6 +216,11 @@ CASES = {
     "workloads": (
         lambda d: d.update(workloads={"x": 1}),
         "workloads",
+        "give [workload] or [workloads.NAME] tables, not both",
+    ),
+    "misspelt workload": (
+        lambda d: d.update(workloda={"x": 1}),
+        "workloda",
         "did you mean 'workload'?",
     ),
     "unknown kind": (

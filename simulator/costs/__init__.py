@@ -7,9 +7,10 @@ registered in :data:`MODELS` here.
 
 from __future__ import annotations
 
-from . import api, hybrid, on_prem, self_hosted, staged
+from . import api, hybrid, on_prem, pooled, self_hosted, staged
 from .registry import (
     MODELS,
+    SERVED,
     CostModel,
     monthly_total,
     notes_discarded,
@@ -36,3 +37,4 @@ MODELS.update(
         "staged": staged.monthly_costs,
     }
 )
+SERVED["costs"] = pooled.served_costs

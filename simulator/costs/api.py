@@ -11,7 +11,7 @@ from ..scenario.model import Option
 from .lifecycle import first_month_cost, is_zero, setup_share
 from .outages import outage
 
-__all__ = ["monthly_costs", "serving_share", "traffic_cost"]
+__all__ = ["committed_bill", "monthly_costs", "serving_share", "traffic_cost"]
 
 
 def traffic_cost(option: Option, batch: Batch, volume: np.ndarray) -> np.ndarray:
@@ -97,7 +97,7 @@ def monthly_costs(
     served = traffic_cost(option, batch, volume)
     if not is_zero(escalation):
         served = served * (1.0 - escalation)
-    costs = _committed(option, batch, served, serving, start)
+    costs = committed_bill(option, batch, served, serving, start)
     costs["fees"] = _times(value(option, "monthly_fee"), serving)
     down = outage(option, batch)
     fallback = option.params.get("fallback")
@@ -125,7 +125,7 @@ def monthly_costs(
     return costs
 
 
-def _committed(option: Option, batch: Batch, served, serving, start) -> dict[str, np.ndarray]:
+def committed_bill(option: Option, batch: Batch, served, serving, start) -> dict[str, np.ndarray]:
     """``traffic`` (and ``commitment``, the unused part of a committed spend) for the
     served share of each month.
 

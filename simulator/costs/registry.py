@@ -18,6 +18,7 @@ from ..scenario.model import Option
 
 __all__ = [
     "MODELS",
+    "SERVED",
     "CostModel",
     "option_costs",
     "monthly_total",
@@ -30,6 +31,10 @@ CostModel = Callable[[Option, Batch, np.ndarray], dict[str, np.ndarray]]
 MODELS: dict[str, CostModel] = {}
 """Option kind to its cost model (filled by :mod:`simulator.costs`)."""
 
+SERVED: dict[str, Callable] = {}
+"""``"costs"``: how an option serves several workloads at once,
+:func:`simulator.costs.pooled.served_costs` (filled by :mod:`simulator.costs`)."""
+
 
 def option_costs(
     batch: Batch, name: str, volume: np.ndarray | None = None
@@ -37,7 +42,8 @@ def option_costs(
     """Monthly cost components of option ``name`` for ``volume`` (default: the batch's).
 
     On the batch's own volume the costs are worked out once per batch (a staged policy
-    reads its stages' costs again) and the option's notes are kept; on any other
+    reads its stages' costs again) and the option's notes are kept; with several
+    workloads they are the option serving all of them (:mod:`.pooled`); on any other
     volume (a hybrid route's share) they are computed afresh and leave no notes.
 
     Returns
@@ -48,6 +54,9 @@ def option_costs(
     """
     option = batch.scenario.options[name]
     model = MODELS[option.kind]
+    workloads = tuple(batch.scenario.workloads)
+    if workloads and volume is None:
+        return batch.cached(f"costs:{name}", lambda: SERVED["costs"](batch, name, workloads))
     if volume is None:
         return batch.cached(f"costs:{name}", lambda: model(option, batch, batch.volume))
     with notes_discarded(batch, name):

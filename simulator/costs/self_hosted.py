@@ -91,6 +91,29 @@ class HourlyLoad:
         return mean_over_hours(floor, self.level, self.scale, self.profile) + self.spares
 
 
+def peak_to_average(batch: Batch):
+    """The peak a stack provisions for without a load profile: ``s + (1 - s) * P``
+    for ``P = peak_to_average`` and ``s = deferrable_share``."""
+    peak = batch.value("workload.peak_to_average")
+    deferrable = batch.value("workload.deferrable_share")
+    return peak if is_zero(deferrable) else deferrable + (1.0 - deferrable) * peak
+
+
+def average_demand(option: Option, batch: Batch, volume: np.ndarray) -> np.ndarray:
+    """A stack's average demand each month in weighted tokens (or replica-seconds) per
+    second, ``V_t * (1 - escalation_rate) * work / (hours_per_month * 3600)``."""
+    value = batch.option_value
+    work, _ = request_work(
+        option,
+        batch.scenario.quantities,
+        lambda key: value(option, key),
+        batch.value("workload.input_tokens_per_request"),
+        batch.value("workload.output_tokens_per_request"),
+    )
+    escalation = value(option, "escalation_rate")
+    return volume * ((1.0 - escalation) * work / (batch.scenario.hours_per_month * 3600))
+
+
 def serving_replicas(option: Option, batch: Batch, volume: np.ndarray, *, hourly=False):
     """Replicas a stack option runs each month for ``volume``, and its escalation rate.
 
@@ -136,10 +159,10 @@ def serving_replicas(option: Option, batch: Batch, volume: np.ndarray, *, hourly
     deferrable = batch.value("workload.deferrable_share")
     profile = scenario.load_profile
     load = None
-    if profile is None:
-        peak = batch.value("workload.peak_to_average")
-        if not is_zero(deferrable):
-            peak = deferrable + (1.0 - deferrable) * peak
+    if batch.pooled is not None:
+        demand, peak = batch.pooled(option)
+    elif profile is None:
+        peak = peak_to_average(batch)
     else:
         burst = batch.value("workload.within_hour_burst") * (1.0 - deferrable)
         peak = deferrable + burst * max(profile)

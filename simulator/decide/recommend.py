@@ -308,8 +308,10 @@ def decision_questions(result) -> list[dict[str, str]]:
         }
     )
 
-    peak = scenario.quantities["workload.peak_to_average"]
-    p50 = float(peak.ppf(np.array([0.5]))[0])
+    p50 = max(
+        float(alone.quantities["workload.peak_to_average"].ppf(np.array([0.5]))[0])
+        for alone in scenario.each_workload
+    )
     idle = 1 - 1 / p50
     steady = p50 <= 2.0
     questions.append(

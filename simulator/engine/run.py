@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..costs import monthly_total, option_costs, per_path_total
+from ..costs.pooled import portfolio_paths
 from ..paths.batch import make_batch
 from ..paths.sampling import BLOCK_SIZE, Block, Streams, plan_blocks, sample_inputs
 from ..scenario.errors import ScenarioError
@@ -65,6 +66,9 @@ class PathResults:
         ``monthly:api``, ``breakeven:self_hosted``, ``by_year:self_hosted``,
         ``component:api:traffic``, ``input:workload.monthly_growth``,
         ``note:policy:migration_month``) to per-path arrays; otherwise empty.
+    portfolio
+        With a ``[portfolio]``: per path, each candidate's cost for each set of
+        workloads (see :func:`~simulator.costs.pooled.portfolio_paths`), for the search.
     """
 
     scenario: Scenario
@@ -77,6 +81,7 @@ class PathResults:
     precision: float | None = None
     elapsed_s: float = 0.0
     policies: dict[str, Any] = field(default_factory=dict)
+    portfolio: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         kept = f", {len(self.record)} per-path arrays kept" if self.record else ""
@@ -149,6 +154,10 @@ class PathResults:
         return out
 
 
+PORTFOLIO = "portfolio"
+"""The prefix of the per-path arrays of the portfolio search in a batch's record."""
+
+
 def discount_factors(scenario: Scenario) -> np.ndarray:
     """Weight of each month in the NPV: ``(1 + discount_rate)**(-t/12)``."""
     t = np.arange(scenario.horizon_months)
@@ -209,6 +218,9 @@ def _cost_batch(
             record.update({f"note:{name}:{k}": v for k, v in values.items()})
         if isinstance(keep, tuple):
             record = {k: v for k, v in record.items() if k.startswith(keep)}
+    if scenario.portfolio is not None and scales == (1.0, 1.0):
+        with np.errstate(over="ignore", invalid="ignore"):
+            record.update(portfolio_paths(batch))
     return record
 
 
@@ -427,6 +439,7 @@ def simulate(
         scenario, policies = prepare(scenario, entropy, paths, workers, scheduler)
     tally = _new_tally(scenario)
     kept: list[dict[str, np.ndarray]] = []
+    portfolio: list[dict[str, np.ndarray]] = []
     per_batch = max(1, math.ceil(chunk_size / BLOCK_SIZE))
 
     def run_blocks(blocks: list[Block], done: int) -> None:
@@ -442,6 +455,9 @@ def simulate(
             if part is not tally:
                 tally.merge(part)
             for group, record in batches:
+                pooled = {k: record.pop(k) for k in list(record) if k.startswith(PORTFOLIO)}
+                if pooled:
+                    portfolio.append(pooled)
                 if path_sink is not None:
                     path_sink(group[0][0] * BLOCK_SIZE, record)
                 if keep_paths:
@@ -465,6 +481,9 @@ def simulate(
             wanted = max(used * (worst / precision) ** 2 * 1.1, used + _ROUND_BLOCKS * BLOCK_SIZE)
             goal = min(paths, math.ceil(wanted / BLOCK_SIZE) * BLOCK_SIZE)
     record = {key: np.concatenate([r[key] for r in kept]) for key in kept[0]} if keep_paths else {}
+    pooled = (
+        {k: np.concatenate([p[k] for p in portfolio]) for k in portfolio[0]} if portfolio else {}
+    )
     return PathResults(
         scenario=scenario,
         paths=used,
@@ -476,4 +495,5 @@ def simulate(
         precision=precision,
         elapsed_s=time.perf_counter() - started,
         policies=policies,
+        portfolio=pooled,
     )

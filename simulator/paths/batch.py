@@ -44,13 +44,59 @@ class Batch:
     streams: Streams
     volume: np.ndarray
     notes: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+    volumes: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
+    """With several workloads: each one's realized requests per month (``volume`` is
+    their sum)."""
+    pooled: Callable | None = field(default=None, repr=False)
+    """On a batch that costs a stack for several workloads at once: for an option, its
+    pooled demand and peak-to-average (see :mod:`simulator.costs.pooled`)."""
     _memo: dict = field(default_factory=dict, repr=False)
     _source: tuple[Batch, np.ndarray] | None = field(default=None, repr=False)
+    _parent: Batch | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:
         """Number of paths in the batch."""
         return self.streams.size if self._source is None else self._source[1].size
+
+    def view(self, workload: str) -> Batch:
+        """The batch as workload ``workload`` alone sees it, once per batch.
+
+        Its scenario is the workload's own (``workload.KEY`` are its keys), its volume
+        the workload's; every other draw and stream is this batch's. Unless the
+        workload sets its own, its ``downtime_cost_per_hour`` is ``[business]``'s
+        times its share of the month-1 forecast requests.
+        """
+        return self.cached(f"view:{workload}", lambda: self._view(workload))
+
+    def _view(self, workload: str) -> Batch:
+        scenario = self.scenario
+        prefix = f"workloads.{workload}."
+        draws = {k: v for k, v in self.draws.items() if not k.startswith("workloads.")}
+        for key, values in self.draws.items():
+            if key.startswith(prefix):
+                rest = key[len(prefix) :]
+                own = "business." if rest == "downtime_cost_per_hour" else "workload."
+                draws[own + rest] = values
+        if f"{prefix}downtime_cost_per_hour" not in scenario.quantities:
+            forecasts = {
+                n: self.value(f"workloads.{n}.requests_per_month") for n in scenario.workloads
+            }
+            everything = sum(forecasts.values())
+            share = np.divide(
+                forecasts[workload], everything, out=np.zeros(self.size), where=everything > 0
+            ) if isinstance(everything, np.ndarray) else (
+                forecasts[workload] / everything if everything > 0 else 0.0
+            )  # fmt: skip
+            cost = self.value("business.downtime_cost_per_hour") * share
+            draws["business.downtime_cost_per_hour"] = np.broadcast_to(cost, (self.size,))
+        return Batch(
+            scenario.workloads[workload],
+            draws,
+            self.streams,
+            self.volumes[workload],
+            _parent=self,
+        )
 
     def take(self, paths: np.ndarray) -> Batch:
         """The paths at index ``paths`` as a batch of their own.
@@ -64,6 +110,7 @@ class Batch:
             {key: values[paths] for key, values in self.draws.items()},
             self.streams,
             self.volume[:, paths],
+            volumes={n: v[:, paths] for n, v in self.volumes.items()},
             _source=(self, paths),
         )
 
@@ -96,6 +143,8 @@ class Batch:
         NumPy's power takes different (last-bit different) routes depending on how a
         broadcast is iterated, which would let the batch size leak into the results.
         """
+        if self._parent is not None:
+            return self._parent.trend(path)
         return self.cached(f"trend:{path}", lambda: self._trend(self.value(path)))
 
     def cached(self, key: str, compute):
@@ -144,6 +193,9 @@ class Batch:
         read-only, since every caller gets the same array.
         """
 
+        if self._parent is not None:
+            return self._parent.monthly_uniforms(name)
+
         def draw() -> np.ndarray:
             if self._source is not None:
                 batch, paths = self._source
@@ -186,31 +238,47 @@ def make_batch(
 
     ``volume_scale`` multiplies each path's realized volume level and ``growth_scale``
     its realized growth rate (a forecast shock applied on the same draws: the stress
-    test's common random numbers); at 1 they leave every number as it is.
+    test's common random numbers); at 1 they leave every number as it is. With
+    several workloads each is realized from its own inputs and shocks, and the
+    batch's ``volume`` is their sum.
     """
     values = Batch(scenario, draws, streams, np.empty(0))
-    volume_realization = values.value("workload.volume_realization")
-    growth_realization = values.value("workload.growth_realization")
+    scales = (volume_scale, growth_scale)
+    if not scenario.workloads:
+        values.volume = _realized(values, "workload.", "workload.growth_shocks", scales)
+        return values
+    names = tuple(scenario.workloads)
+    shocks = "workload.growth_shocks" if len(names) == 1 else "workloads.{}.growth_shocks"
+    values.volumes = {
+        n: _realized(values, f"workloads.{n}.", shocks.format(n), scales) for n in names
+    }
+    values.volume = sum(values.volumes.values()) if len(names) > 1 else values.volumes[names[0]]
+    return values
+
+
+def _realized(values: Batch, prefix: str, shock_stream: str, scales) -> np.ndarray:
+    """The realized volume of the workload whose keys start with ``prefix``."""
+    scenario, streams = values.scenario, values.streams
+    volume_scale, growth_scale = scales
+    volume_realization = values.value(f"{prefix}volume_realization")
+    growth_realization = values.value(f"{prefix}growth_realization")
     if volume_scale != 1:
         volume_realization = volume_realization * volume_scale
     if growth_scale != 1:
         growth_realization = growth_realization * growth_scale
-    volatility = scenario.quantities["workload.growth_volatility"]
+    volatility = scenario.quantities[f"{prefix}growth_volatility"]
     shocks = None
     if not (volatility.is_fixed and volatility.support()[0] == 0):
         # Drawn per path (paths, months), as the seeding contract lays the stream out,
         # and laid out (months, paths) for the month-by-month recurrence.
-        shocks = streams.normal(
-            "workload.growth_shocks", (scenario.horizon_months,), paths_last=True
-        )
-    values.volume = realized_volume(
-        values.value("workload.requests_per_month"),
-        values.value("workload.monthly_growth"),
+        shocks = streams.normal(shock_stream, (scenario.horizon_months,), paths_last=True)
+    return realized_volume(
+        values.value(f"{prefix}requests_per_month"),
+        values.value(f"{prefix}monthly_growth"),
         months=scenario.horizon_months,
         paths=streams.size,
         volume_realization=volume_realization,
         growth_realization=growth_realization,
-        growth_volatility=values.value("workload.growth_volatility"),
+        growth_volatility=values.value(f"{prefix}growth_volatility"),
         shocks=shocks,
     )
-    return values

@@ -24,6 +24,7 @@ __all__ = [
     "Streams",
     "plan_blocks",
     "sample_inputs",
+    "stream_name",
 ]
 
 BLOCK_SIZE = 4096
@@ -137,6 +138,17 @@ def _correlate(uniforms: Mapping[str, np.ndarray], correlations: Sequence[Correl
     return {n: correlated[:, i] for i, n in enumerate(names)}
 
 
+def stream_name(scenario: Scenario, path: str) -> str:
+    """The stream of the quantity at ``path``: its own path, but for the only workload
+    of a scenario of ``[workloads.NAME]`` the ``workload.KEY`` one, so that a one-workload
+    portfolio draws what the same ``[workload]`` would."""
+    if len(scenario.workloads) == 1:
+        prefix = f"workloads.{next(iter(scenario.workloads))}."
+        if path.startswith(prefix):
+            return "workload." + path[len(prefix) :]
+    return path
+
+
 def sample_inputs(scenario: Scenario, streams: Streams) -> dict[str, np.ndarray]:
     """Draw every uncertain input of ``scenario`` for the paths of ``streams``.
 
@@ -146,7 +158,10 @@ def sample_inputs(scenario: Scenario, streams: Streams) -> dict[str, np.ndarray]
         Dotted key path to an array of shape ``(paths,)``.
     """
     if scenario.sampling == "random" or not scenario.inputs:
-        uniforms = {path: streams.uniform(f"input:{path}") for path in scenario.inputs}
+        uniforms = {
+            path: streams.uniform(f"input:{stream_name(scenario, path)}")
+            for path in scenario.inputs
+        }
     else:
         points = streams.design(
             f"design:{scenario.sampling}", scenario.sampling, len(scenario.inputs)

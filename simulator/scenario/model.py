@@ -8,7 +8,7 @@ keys in ``params``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import schema
@@ -16,6 +16,7 @@ from .distributions import Distribution
 
 __all__ = [
     "Correlation",
+    "Portfolio",
     "Option",
     "Route",
     "Scenario",
@@ -87,6 +88,17 @@ class Requirements:
 
 
 @dataclass(frozen=True)
+class Portfolio:
+    """Which option serves which workload: ``candidates`` (option names), the
+    ``objective`` (``"mean"`` or ``"cvar95"``) and ``assign`` (``"optimize"``, or a
+    mapping of every workload to a candidate)."""
+
+    candidates: tuple[str, ...]
+    objective: str = "mean"
+    assign: str | Mapping[str, str] = "optimize"
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario: settings, workload, options and correlations.
 
@@ -121,6 +133,12 @@ class Scenario:
     price_catalogue: Mapping[str, Any] | None = None
     """The catalogue api prices were taken from (``name``, ``version``, ``price_date``),
     when an option names a ``model``."""
+    workloads: Mapping[str, Scenario] = field(default_factory=dict)
+    """With ``[workloads.NAME]`` tables: each workload's own scenario, whose
+    ``workload.*`` quantities are that workload's (its ``[workload]`` as if alone).
+    Empty for a scenario of one ``[workload]``."""
+    portfolio: Portfolio | None = None
+    """The ``[portfolio]`` decision, for a scenario of several workloads."""
 
     def __repr__(self) -> str:
         return (
@@ -132,6 +150,12 @@ class Scenario:
     def inputs(self) -> tuple[str, ...]:
         """Dotted paths of the uncertain (non-fixed) quantities, in file order."""
         return tuple(k for k, d in self.quantities.items() if not d.is_fixed)
+
+    @property
+    def each_workload(self) -> tuple[Scenario, ...]:
+        """The scenario as each of its workloads sees it alone (``workload.KEY`` its
+        keys): the scenario itself when it has one ``[workload]``."""
+        return tuple(self.workloads.values()) or (self,)
 
     def fixed_value(self, path: str) -> float:
         """The value of a quantity that does not vary (raises if it does)."""

@@ -38,6 +38,7 @@ from .model import (
 from .profiles import load_profile
 from .references import STACK_KINDS, check_migrations, check_references
 from .schema import REQUIRED, Field, check_option_name, check_structure
+from .workloads import parse_workloads, with_workloads
 
 __all__ = ["parse_scenario", "OPTIONAL_TABLES"]
 
@@ -48,6 +49,8 @@ _NEGLIGIBLE_TAIL = 1e-6
 _TOP_LEVEL = (
     "scenario",
     "workload",
+    "workloads",
+    "portfolio",
     "business",
     "options",
     "correlations",
@@ -425,13 +428,24 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
     for key in document:
         if key not in _TOP_LEVEL:
             raise ScenarioError(unknown(key, "a top-level table", _TOP_LEVEL), key=key)
-    for key in ("scenario", "workload", "options"):
+    several = "workloads" in document
+    if several and "workload" in document:
+        raise ScenarioError("give [workload] or [workloads.NAME] tables, not both", key="workloads")
+    if "portfolio" in document and not several:
+        raise ScenarioError("needs [workloads.NAME] tables to assign", key="portfolio")
+    for key in ("scenario", "workloads" if several else "workload", "options"):
         if key not in document:
             raise ScenarioError(f"the [{key}] table is required", key=key)
     quantities: dict[str, Distribution] = {}
     settings = _table(document["scenario"], schema.SCENARIO, "scenario", quantities)
-    workload = _table(document["workload"], schema.WORKLOAD, "workload", quantities)
-    _check_load(document["workload"], workload["load_profile"])
+    profile = None
+    if several:
+        names = parse_workloads(document["workloads"], _table, quantities)
+    else:
+        profile = _table(document["workload"], schema.WORKLOAD, "workload", quantities)[
+            "load_profile"
+        ]
+        _check_load(document["workload"], profile)
     _table(document.get("business", {}), schema.BUSINESS, "business", quantities)
     price_date = settings["price_date"] or datetime.datetime.now(datetime.UTC).date()
     options = _options(document["options"], quantities, price_date)
@@ -444,7 +458,7 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
     requirements = _table(
         document.get("requirements", {}), schema.REQUIREMENTS, "requirements", quantities
     )
-    return Scenario(
+    scenario = Scenario(
         name=settings["name"],
         description=settings["description"],
         horizon_months=settings["horizon_months"],
@@ -463,5 +477,6 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
         requirements=Requirements(**requirements),
         source=source,
         price_catalogue=_catalogue(options, price_date),
-        load_profile=workload["load_profile"],
+        load_profile=profile,
     )
+    return with_workloads(scenario, names, document.get("portfolio")) if several else scenario

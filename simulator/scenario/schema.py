@@ -24,6 +24,8 @@ __all__ = [
     "REQUIRED",
     "SCENARIO",
     "WORKLOAD",
+    "WORKLOADS",
+    "PORTFOLIO",
     "BUSINESS",
     "STRESS",
     "REQUIREMENTS",
@@ -162,12 +164,14 @@ class Field:
     """One key of a table.
 
     ``type`` is one of ``quantity`` (a number or a distribution table, sampled per
-    path), ``number``, ``integer``, ``numbers`` (a non-empty list of numbers, at most
-    ``MAX_LIST`` of them), ``string``, ``bool``, ``enum``, ``option`` (the name of
-    another option) or ``routes``. ``low``/``high`` bound numbers and the
-    support of quantities; ``open_low``/``open_high`` exclude the bound itself;
-    ``max_length`` bounds a string's length in characters. ``choices`` are an enum's
-    values, or the only values an integer may take (written as text: ``("16", "8")``).
+    path), ``number``, ``integer``, ``numbers`` (a non-empty list of numbers, at
+    most ``MAX_LIST`` of them), ``string``, ``bool``, ``enum``, ``option`` (the name
+    of another option), ``options`` (a list of option names), ``assignment``
+    (``"optimize"`` or a table of workload to option) or ``routes``.
+    ``low``/``high`` bound numbers and the support of quantities;
+    ``open_low``/``open_high`` exclude the bound itself; ``max_length`` bounds a
+    string's length in characters. ``choices`` are an enum's values, or the only
+    values an integer may take (written as text: ``("16", "8")``).
     """
 
     type: str
@@ -237,6 +241,8 @@ SCENARIO: dict[str, Field] = {
     "currency": Field("string", "USD", max_length=MAX_LABEL),
     "sampling": Field("enum", "random", choices=("random", "lhs", "sobol")),
     "price_date": Field("date", None),
+    # several workloads (section 8): how far their bursts coincide
+    "peak_coincidence": _q(None, **_SHARE),
 }
 
 WORKLOAD: dict[str, Field] = {
@@ -252,6 +258,19 @@ WORKLOAD: dict[str, Field] = {
     "load_profile": Field("profile", None),
     "within_hour_burst": _q(1.0, low=1.0),
     "deferrable_share": _q(0.0, **_SHARE),
+}
+
+WORKLOADS: dict[str, Field] = {
+    **WORKLOAD,
+    "downtime_cost_per_hour": _q(None, **_NONNEG),
+}
+"""A ``[workloads.NAME]`` table: every key of ``[workload]``, and the workload's own
+cost of an unserved hour."""
+
+PORTFOLIO: dict[str, Field] = {
+    "candidates": Field("options", None),
+    "objective": Field("enum", "mean", choices=("mean", "cvar95")),
+    "assign": Field("assignment", "optimize"),
 }
 
 BUSINESS: dict[str, Field] = {

@@ -111,8 +111,10 @@ def _quantile(scenario: Scenario, key: str, q: float) -> float:
 def _octaves_per_month(scenario: Scenario) -> float:
     """How fast the highest monthly costs can climb, in doublings a month: the volume
     of a fast-growing path and any rising price."""
-    growth = _quantile(scenario, "workload.monthly_growth", 0.999) * _quantile(
-        scenario, "workload.growth_realization", 0.999
+    growth = max(
+        _quantile(alone, "workload.monthly_growth", 0.999)
+        * _quantile(alone, "workload.growth_realization", 0.999)
+        for alone in scenario.each_workload
     )
     rate = math.log2(1 + max(growth, 0.0))
     rising = 0.0
@@ -127,7 +129,9 @@ def _bins(scenario: Scenario, pilot: Pilot) -> dict[str, int]:
     horizon = scenario.horizon_months
     extra_months = horizon - pilot.months
     octaves = _octaves_per_month(scenario) * extra_months
-    volatility = _quantile(scenario, "workload.growth_volatility", 0.999)
+    volatility = max(
+        _quantile(alone, "workload.growth_volatility", 0.999) for alone in scenario.each_workload
+    )
     # The volume's random walk spreads by about four standard deviations either way.
     octaves += 4 * volatility * (math.sqrt(horizon) - math.sqrt(pilot.months)) / math.log(2)
     most = BINS_PER_OCTAVE * MAX_OCTAVES

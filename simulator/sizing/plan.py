@@ -121,7 +121,8 @@ def plan(
     """
     from ..paths.sampling import BLOCK_SIZE
 
-    check_magnitudes(scenario)
+    for alone in scenario.each_workload:
+        check_magnitudes(alone)
     paths = scenario.paths if paths is None else paths
     computer = computer or machine()
     report = report_folder is not None

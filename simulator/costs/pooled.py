@@ -1,0 +1,168 @@
+"""One option serving several workloads: what is paid once, per workload, or pooled.
+
+An option serving a set of workloads costs:
+
+- **per workload**, what each workload's own traffic bills: an API's tokens, a
+  fallback's and escalations' tokens, the downtime of each workload's unserved hours
+  (at its own ``downtime_cost_per_hour``), the baseline's traffic during a move;
+- **once**, what does not grow with traffic: people, hiring, setup, upgrades, infra,
+  facilities, monthly fees, a migration's one-off cost;
+- **pooled**, the GPUs of a stack, sized on the combined demand: average demand
+  ``d = sum d_w`` and peak excess ``x = c * sum e_w + (1 - c) * sqrt(sum e_w^2)`` with
+  ``e_w = d_w * (P_w - 1)`` (``P_w`` the workload's peak-to-average after its
+  deferrable share) and ``c = peak_coincidence``; peak provisioning sizes for
+  ``d + x``, autoscale follows ``d``;
+- an API's **commitment** on the combined bill: ``max(committed, sum of the
+  discounted usage)`` in each month of the commitment.
+
+Incidents are the option's own draws, so they hit every workload it serves at once.
+With one workload, the option costs exactly what it costs alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..paths.batch import Batch
+from ..scenario.model import Option
+from . import api
+from .registry import MODELS, monthly_total, notes_discarded, option_costs
+from .self_hosted import average_demand, peak_to_average
+
+__all__ = ["PER_WORKLOAD", "POOLED", "portfolio_paths", "pooled_peak", "served_costs"]
+
+PER_WORKLOAD = frozenset({"traffic", "fallback", "downtime", "baseline_traffic"})
+"""Components each workload's traffic bills, added up over the workloads."""
+
+POOLED = frozenset(
+    {"gpus", "reserved_gpus", "spot_gpus", "hardware", "energy", "maintenance", "capital_charge"}
+)
+"""A stack's components that follow its GPUs, costed once on the combined demand."""
+
+
+def served_costs(batch: Batch, name: str, served: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Monthly cost components of option ``name`` serving the workloads ``served``.
+
+    Parameters
+    ----------
+    batch
+        A batch of a scenario with ``[workloads.NAME]`` tables.
+    name
+        The option.
+    served
+        Names of the workloads it serves (at least one).
+    """
+    option = batch.scenario.options[name]
+    alone = [_alone_costs(batch.view(w), option) for w in served]
+    if len(served) == 1:
+        return alone[0]
+    costs = {k: v for k, v in alone[0].items() if k not in PER_WORKLOAD | POOLED}
+    for part in PER_WORKLOAD - {"traffic"}:
+        terms = [c[part] for c in alone if part in c]
+        if terms:
+            costs[part] = _sum(terms)
+    if option.kind == "api":
+        costs.update(_api_traffic(option, batch, served, alone))
+    else:
+        costs.update(_pooled_gpus(option, batch, served))
+    return costs
+
+
+def _alone_costs(view: Batch, option: Option) -> dict[str, np.ndarray]:
+    """The option's costs for one workload, its notes left out (they describe the
+    option serving everything, which this is not)."""
+    model = MODELS[option.kind]
+    with notes_discarded(view, option.name):
+        return view.cached(f"costs:{option.name}", lambda: model(option, view, view.volume))
+
+
+def _api_traffic(option: Option, batch: Batch, served, alone) -> dict[str, np.ndarray]:
+    """``traffic`` (and ``commitment``) of an api option on the workloads' summed bill."""
+    if "commitment" not in alone[0]:
+        return {"traffic": _sum([c["traffic"] for c in alone])}
+    usage = 0.0
+    for workload in served:
+        view = batch.view(workload)
+        served_traffic = api.traffic_cost(option, view, view.volume)
+        escalation = view.option_value(option, "escalation_rate")
+        usage = usage + served_traffic * (1.0 - escalation)
+    moving = option.name != batch.scenario.baseline
+    serving = api.serving_share(option, batch) if moving else 1.0
+    return api.committed_bill(option, batch, usage, serving, None)
+
+
+def _pooled_gpus(option: Option, batch: Batch, served) -> dict[str, np.ndarray]:
+    """A stack's GPU components for the combined demand of ``served``."""
+    views = [batch.view(w) for w in served]
+    coincidence = batch.value("scenario.peak_coincidence") if _has_coincidence(batch) else 1.0
+
+    def pooled(stack: Option):
+        demands = [average_demand(stack, v, v.volume) for v in views]
+        peaks = [peak_to_average(v) for v in views]
+        return pooled_peak(demands, peaks, coincidence)
+
+    first = views[0]
+    together = dataclasses.replace(
+        first, volume=sum(v.volume for v in views), pooled=pooled, _memo={}, notes={}
+    )
+    parts = MODELS[option.kind](option, together, together.volume)
+    return {k: v for k, v in parts.items() if k in POOLED}
+
+
+def pooled_peak(demands, peaks, coincidence):
+    """Combined average demand and peak-to-average of workloads with average demands
+    ``demands`` and peaks ``peaks``: ``(d, (d + x) / d)`` (1 where ``d`` is 0), with
+    ``x = c * sum e_w + (1 - c) * sqrt(sum e_w^2)`` and ``e_w = d_w * (P_w - 1)``."""
+    total = _sum(demands)
+    excess = [d * (np.asarray(p) - 1.0) for d, p in zip(demands, peaks, strict=True)]
+    together = _sum(excess)
+    apart = np.sqrt(_sum([e * e for e in excess]))
+    peak_excess = coincidence * together + (1.0 - coincidence) * apart
+    safe = np.where(total > 0, total, 1.0)
+    peak = np.where(total > 0, (total + peak_excess) / safe, 1.0)
+    return np.array(total, dtype=float, copy=True), peak
+
+
+def _has_coincidence(batch: Batch) -> bool:
+    return "scenario.peak_coincidence" in batch.scenario.quantities
+
+
+def _sum(terms):
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def portfolio_paths(batch: Batch) -> dict[str, np.ndarray]:
+    """Per path, what each candidate costs serving each set of workloads (and every
+    other option serving all of them), for the portfolio search:
+    ``portfolio:X:MASK`` the total over the horizon and ``portfolio1:X:MASK`` the
+    first month (``MASK`` a bit per workload, in file order), and
+    ``portfolio_demand:W`` workload ``W``'s month-1 tokens."""
+    scenario = batch.scenario
+    names = tuple(scenario.workloads)
+    everything = 2 ** len(names) - 1
+    out: dict[str, np.ndarray] = {}
+    candidates = scenario.portfolio.candidates
+    for candidate in scenario.options:
+        # Every option serving everything: the baseline, and each single choice.
+        masks = range(1, everything + 1) if candidate in candidates else (everything,)
+        for mask in masks:
+            served = tuple(n for i, n in enumerate(names) if mask >> i & 1)
+            if mask == everything:
+                parts = option_costs(batch, candidate)
+            else:
+                parts = served_costs(batch, candidate, served)
+            monthly = monthly_total(parts, batch.shape)
+            out[f"portfolio:{candidate}:{mask}"] = monthly.sum(axis=0)
+            out[f"portfolio1:{candidate}:{mask}"] = monthly[0].copy()
+    for name in names:
+        view = batch.view(name)
+        tokens = view.value("workload.input_tokens_per_request") + view.value(
+            "workload.output_tokens_per_request"
+        )
+        out[f"portfolio_demand:{name}"] = np.broadcast_to(view.volume[0] * tokens, (batch.size,))
+    return out

@@ -1,0 +1,172 @@
+"""The portfolio decision: which option serves which workload.
+
+An assignment maps every workload to a candidate. On a path it costs the sum, over
+the options it uses, of what each costs serving exactly its workloads: the engine has
+costed every candidate for every set of workloads on every path
+(:func:`~simulator.costs.pooled.portfolio_paths`), so an assignment is a sum of a few
+per-path arrays, and every assignment is compared on the same paths.
+
+With ``assign = "optimize"`` the search is exhaustive up to :data:`EXHAUSTIVE`
+assignments. Beyond, it is a local search: from each candidate serving everything,
+move the one workload whose move to another candidate lowers the objective most,
+until no single move does; the best assignment any start reaches is chosen (with
+pooled costs this can miss an assignment that only a move of two workloads at once
+reaches). Options a requirement excludes are not candidates.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..engine.tally import cvar
+
+__all__ = ["EXHAUSTIVE", "RUNNERS_UP", "portfolio_summary"]
+
+EXHAUSTIVE = 100_000
+"""Most assignments searched one by one."""
+
+RUNNERS_UP = 3
+"""Assignments reported after the chosen one."""
+
+_QUANTILES = {"p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
+
+
+def portfolio_summary(result) -> dict[str, Any]:
+    """The ``portfolio`` summary key of a run (see the module).
+
+    Parameters
+    ----------
+    result
+        A :class:`~simulator.decide.summary.SimulationResult` of a scenario with a
+        ``[portfolio]``.
+    """
+    scenario = result.scenario
+    portfolio = scenario.portfolio
+    names = tuple(scenario.workloads)
+    paths = result.paths.portfolio
+    everything = 2 ** len(names) - 1
+    allowed = tuple(c for c in portfolio.candidates if result.options[c].excluded is None)
+    if not allowed:
+        return {"assignment": None, "objective": portfolio.objective, "assignments_searched": 0}
+    search = _Search(paths, names, allowed, portfolio.objective)
+    if portfolio.assign != "optimize":
+        ranked = [search.score(tuple(portfolio.assign[n] for n in names))]
+        searched = 1
+    elif len(allowed) ** len(names) <= EXHAUSTIVE:
+        every = itertools.product(allowed, repeat=len(names))
+        ranked, searched = search.best(every), len(allowed) ** len(names)
+    else:
+        ranked, searched = search.local()
+    chosen = ranked[0][1]
+    total = search.total(chosen)
+    baseline = paths[f"portfolio:{scenario.baseline}:{everything}"]
+    saving = baseline - total
+    return {
+        "assignment": dict(zip(names, chosen, strict=True)),
+        "objective": portfolio.objective,
+        "total_cost": _describe(total),
+        "p_cheaper": float(np.mean(total < baseline)),
+        "savings": {
+            "mean": float(saving.mean()),
+            **{k: float(np.quantile(saving, _QUANTILES[k])) for k in ("p5", "p50", "p95")},
+        },
+        "versus_single": {
+            n: float(paths[f"portfolio:{n}:{everything}"].mean() - total.mean())
+            for n in scenario.options
+        },
+        "by_workload": _by_workload(paths, names, chosen),
+        "runners_up": [
+            {
+                "assignment": dict(zip(names, a, strict=True)),
+                "mean": float(search.total(a).mean()),
+                "cvar95": cvar(search.total(a)),
+            }
+            for _, a in ranked[1 : RUNNERS_UP + 1]
+        ],
+        "assignments_searched": searched,
+    }
+
+
+class _Search:
+    """Scores assignments (tuples of one candidate per workload) by the objective."""
+
+    def __init__(self, paths, names, allowed, objective):
+        self.paths, self.names, self.allowed, self.objective = paths, names, allowed, objective
+        self.means = {k: float(v.mean()) for k, v in paths.items() if k.startswith("portfolio:")}
+
+    def masks(self, assignment) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for i, option in enumerate(assignment):
+            out[option] = out.get(option, 0) | 1 << i
+        return out
+
+    def total(self, assignment) -> np.ndarray:
+        parts = [self.paths[f"portfolio:{o}:{m}"] for o, m in self.masks(assignment).items()]
+        return np.sum(parts, axis=0) if len(parts) > 1 else parts[0]
+
+    def score(self, assignment) -> tuple[float, tuple[str, ...]]:
+        if self.objective == "mean":
+            value = sum(self.means[f"portfolio:{o}:{m}"] for o, m in self.masks(assignment).items())
+        else:
+            value = cvar(self.total(assignment))
+        return value, tuple(assignment)
+
+    def best(self, assignments: Iterable) -> list:
+        # Ties keep the earlier assignment (candidates in file order), whatever the sort.
+        scored = [(*self.score(a), i) for i, a in enumerate(assignments)]
+        scored.sort(key=lambda s: (s[0], s[2]))
+        return [(value, a) for value, a, _ in scored[: RUNNERS_UP + 1]]
+
+    def local(self) -> tuple[list, int]:
+        seen: dict[tuple[str, ...], float] = {}
+
+        def score(a):
+            if a not in seen:
+                seen[a] = self.score(a)[0]
+            return seen[a]
+
+        for start in self.allowed:
+            current = (start,) * len(self.names)
+            while True:
+                moves = [
+                    current[:i] + (o,) + current[i + 1 :]
+                    for i in range(len(self.names))
+                    for o in self.allowed
+                    if o != current[i]
+                ]
+                best = min(moves, key=score, default=current)
+                if score(best) >= score(current):
+                    break
+                current = best
+        ranked = sorted(seen.items(), key=lambda item: item[1])
+        return [(v, a) for a, v in ranked[: RUNNERS_UP + 1]], len(seen)
+
+
+def _describe(total: np.ndarray) -> dict[str, float]:
+    return {
+        "mean": float(total.mean()),
+        "sd": float(total.std(ddof=1)) if total.size > 1 else 0.0,
+        **{k: float(np.quantile(total, q)) for k, q in _QUANTILES.items()},
+        "cvar95": cvar(total),
+    }
+
+
+def _by_workload(paths, names, chosen) -> dict[str, dict[str, Any]]:
+    """Each workload's option, and its month-1 spend: the option's first month for the
+    workloads it serves, shared in proportion to their month-1 tokens."""
+    masks: dict[str, int] = {}
+    for i, option in enumerate(chosen):
+        masks[option] = masks.get(option, 0) | 1 << i
+    demand = {n: paths[f"portfolio_demand:{n}"] for n in names}
+    out = {}
+    for name, option in zip(names, chosen, strict=True):
+        mask = masks[option]
+        together = sum(demand[n] for j, n in enumerate(names) if mask >> j & 1)
+        share = np.divide(demand[name], together, out=np.zeros_like(together), where=together > 0)
+        first = paths[f"portfolio1:{option}:{mask}"]
+        out[name] = {"option": option, "monthly_spend_today": float(np.mean(first * share))}
+    return out

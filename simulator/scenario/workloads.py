@@ -1,0 +1,148 @@
+"""Several workloads in one scenario: ``[workloads.NAME]`` tables and ``[portfolio]``.
+
+Each ``[workloads.NAME]`` table takes every key of ``[workload]``, its quantities kept
+under ``workloads.NAME.KEY``, and may set the workload's own
+``downtime_cost_per_hour``. Each workload also gets a scenario of its own, the whole
+scenario as if this were its only workload (its keys as ``workload.KEY``): a cost
+model costs an option for one workload on it, unchanged. ``[portfolio]`` says which
+options may serve the workloads, and which one each does or how it is chosen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from . import schema
+from .errors import ScenarioError, quoted, unknown
+from .model import Portfolio, Scenario
+from .schema import check_option_name
+
+__all__ = ["PREFIX", "NOT_IN_PORTFOLIOS", "parse_workloads", "with_workloads"]
+
+PREFIX = "workloads."
+
+NOT_IN_PORTFOLIOS = ("hybrid", "staged")
+"""Option kinds that route or stage one workload's traffic: not yet with several."""
+
+
+def parse_workloads(
+    raw: Any, table: Callable[..., dict[str, Any]], quantities: dict
+) -> tuple[str, ...]:
+    """Validate the ``[workloads.NAME]`` tables with ``table`` (the parser's own table
+    check), their quantities into ``quantities``; return the workloads' names."""
+    if not isinstance(raw, Mapping) or not raw:
+        raise ScenarioError("must hold one table per workload ([workloads.NAME])", key="workloads")
+    for name, body in raw.items():
+        check_option_name(name, "workloads")
+        where = f"{PREFIX}{name}"
+        if not isinstance(body, Mapping):
+            raise ScenarioError("must be a table of the workload's keys", key=where)
+        values = table(body, schema.WORKLOADS, where, quantities)
+        if values["load_profile"] is not None:
+            raise ScenarioError(
+                "a load profile per workload is not supported with several workloads; "
+                "give peak_to_average (and deferrable_share) instead",
+                key=f"{where}.load_profile",
+            )
+        if "within_hour_burst" in body:
+            raise ScenarioError(
+                "needs a load profile, which several workloads do not take yet",
+                key=f"{where}.within_hour_burst",
+            )
+    return tuple(raw)
+
+
+def with_workloads(scenario: Scenario, names: tuple[str, ...], raw: Any) -> Scenario:
+    """``scenario`` with its workloads' own scenarios and its ``[portfolio]``.
+
+    Raises
+    ------
+    ScenarioError
+        For an option kind that cannot serve several workloads, or a ``[portfolio]``
+        naming an unknown option or workload.
+    """
+    for option in scenario.options.values():
+        if option.kind in NOT_IN_PORTFOLIOS:
+            raise ScenarioError(
+                f"a {option.kind} option is for a single [workload]; with [workloads.NAME] "
+                "tables the portfolio assigns each workload its option instead",
+                key=f"options.{option.name}.kind",
+            )
+    own = {name: _alone(scenario, name) for name in names}
+    portfolio = _portfolio(raw, scenario, names)
+    return dataclasses.replace(scenario, workloads=MappingProxyType(own), portfolio=portfolio)
+
+
+def _alone(scenario: Scenario, name: str) -> Scenario:
+    prefix = f"{PREFIX}{name}."
+    quantities = {k: v for k, v in scenario.quantities.items() if not k.startswith(PREFIX)}
+    for key, dist in scenario.quantities.items():
+        if key.startswith(prefix):
+            rest = key[len(prefix) :]
+            own = "business.downtime_cost_per_hour" if rest == "downtime_cost_per_hour" else None
+            quantities[own or f"workload.{rest}"] = dist
+    return dataclasses.replace(
+        scenario,
+        name=f"{scenario.name}: {name}",
+        quantities=MappingProxyType(quantities),
+        workloads=MappingProxyType({}),
+        portfolio=None,
+    )
+
+
+def _portfolio(raw: Any, scenario: Scenario, names: tuple[str, ...]) -> Portfolio:
+    raw = {} if raw is None else raw
+    if not isinstance(raw, Mapping):
+        raise ScenarioError("must be a table", key="portfolio")
+    for key in raw:
+        if key not in schema.PORTFOLIO:
+            raise ScenarioError(
+                unknown(key, "a key of [portfolio]", schema.PORTFOLIO), key=f"portfolio.{key}"
+            )
+    options = scenario.options
+    candidates = raw.get("candidates")
+    if candidates is None:
+        candidates = tuple(options)
+    else:
+        where = "portfolio.candidates"
+        if not isinstance(candidates, list) or not candidates:
+            raise ScenarioError("must be a non-empty list of option names", key=where)
+        for i, name in enumerate(candidates):
+            if name not in options:
+                raise ScenarioError(unknown(name, "an option", options), key=f"{where}[{i}]")
+        if len(set(candidates)) < len(candidates):
+            raise ScenarioError("names an option twice", key=where)
+        candidates = tuple(candidates)
+    objective = raw.get("objective", "mean")
+    choices = schema.PORTFOLIO["objective"].choices
+    if objective not in choices:
+        raise ScenarioError(unknown(objective, "allowed here", choices), key="portfolio.objective")
+    assign = raw.get("assign", "optimize")
+    if assign != "optimize":
+        assign = _assignment(assign, names, candidates)
+    return Portfolio(candidates, objective, assign)
+
+
+def _assignment(raw: Any, names: tuple[str, ...], candidates: tuple[str, ...]):
+    where = "portfolio.assign"
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(
+            f'must be "optimize" or a table of workload to option, got {quoted(raw)}', key=where
+        )
+    for workload, option in raw.items():
+        if workload not in names:
+            raise ScenarioError(unknown(workload, "a workload", names), key=f"{where}.{workload}")
+        if option not in candidates:
+            raise ScenarioError(
+                unknown(option, "a candidate", candidates), key=f"{where}.{workload}"
+            )
+    missing = [n for n in names if n not in raw]
+    if missing:
+        raise ScenarioError(
+            f"assigns no option to {', '.join(map(quoted, missing))}; every workload needs one",
+            key=where,
+        )
+    return MappingProxyType({n: raw[n] for n in names})
