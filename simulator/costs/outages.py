@@ -55,7 +55,7 @@ def outage(option: Option, batch: Batch) -> Outage:
     (a staged policy costs its stages more than once)."""
     if not has_incidents(option, batch.scenario):
         return Outage(1.0 - batch.option_value(option, "uptime"))
-    return batch.cached(f"outage:{option.name}", lambda: _incidents(option, batch))
+    return batch.shared(f"outage:{option.name}", lambda b: _incidents(option, b))
 
 
 def _incidents(option: Option, batch: Batch) -> Outage:
@@ -73,8 +73,11 @@ def _incidents(option: Option, batch: Batch) -> Outage:
         shares = batch.monthly_uniforms(option.path("incident_hours"))[struck]
         hours[struck] = gammaincinv(counts[struck], shares) * mean
     down = np.minimum(hours / hours_per_month, 1.0)
+    # Shared by every costing of the option on the batch: nobody may write over it.
+    down.flags.writeable = False
     minutes = value(option, "failover_minutes")
     if is_zero(minutes):
         return Outage(down)
-    failover = np.minimum(counts * (minutes / 60.0), hours) / hours_per_month
-    return Outage(down, np.minimum(failover, down))
+    failover = np.minimum(np.minimum(counts * (minutes / 60.0), hours) / hours_per_month, down)
+    failover.flags.writeable = False
+    return Outage(down, failover)

@@ -99,8 +99,7 @@ def _pooled_gpus(option: Option, batch: Batch, served) -> dict[str, np.ndarray]:
     coincidence = batch.value("scenario.peak_coincidence") if _has_coincidence(batch) else 1.0
 
     def pooled(stack: Option):
-        demands = [average_demand(stack, v, v.volume) for v in views]
-        peaks = [peak_to_average(v) for v in views]
+        demands, peaks = zip(*(_demand(stack, v) for v in views), strict=True)
         return pooled_peak(demands, peaks, coincidence)
 
     first = views[0]
@@ -109,6 +108,18 @@ def _pooled_gpus(option: Option, batch: Batch, served) -> dict[str, np.ndarray]:
     )
     parts = MODELS[option.kind](option, together, together.volume)
     return {k: v for k, v in parts.items() if k in POOLED}
+
+
+def _demand(option: Option, view: Batch):
+    """A workload's average demand on stack ``option`` and its peak-to-average, once per
+    batch (the search pools them in every set of workloads)."""
+
+    def compute():
+        demand = average_demand(option, view, view.volume)
+        demand.flags.writeable = False
+        return demand, peak_to_average(view)
+
+    return view.cached(f"pooled_demand:{option.name}", compute)
 
 
 def pooled_peak(demands, peaks, coincidence):

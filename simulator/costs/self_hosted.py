@@ -264,10 +264,12 @@ def _fallback_share(down, escalation, serving, in_setup):
 
 
 def _owns_shape(fresh, other) -> bool:
-    """Whether ``fresh`` is an array that already has the shape of ``fresh`` combined
-    with ``other``, so the result can be written over it."""
-    return isinstance(fresh, np.ndarray) and (
-        np.broadcast_shapes(fresh.shape, np.shape(other)) == fresh.shape
+    """Whether ``fresh`` is a writable array that already has the shape of ``fresh``
+    combined with ``other``, so the result can be written over it."""
+    return (
+        isinstance(fresh, np.ndarray)
+        and fresh.flags.writeable
+        and np.broadcast_shapes(fresh.shape, np.shape(other)) == fresh.shape
     )
 
 
@@ -338,9 +340,13 @@ def monthly_costs(
         )
         gpus = {"gpus": bill.on_demand, "reserved_gpus": bill.reserved, "spot_gpus": bill.spot}
         preempted = bill.preempted
-    fallback, downtime = unserved_costs(
-        option, batch, volume, life, needs.team, needs.escalation, preempted
-    )
+    if batch.pooled is not None:
+        # GPUs for several workloads at once: their unserved traffic is costed per workload.
+        fallback = downtime = 0.0
+    else:
+        fallback, downtime = unserved_costs(
+            option, batch, volume, life, needs.team, needs.escalation, preempted
+        )
     return {
         **gpus,
         **_running_costs(option, batch, needs),
@@ -426,7 +432,12 @@ def _needs(option: Option, batch: Batch, volume: np.ndarray, start) -> _Needs:
             return on * (mean + reserved - load.mean_above(reserved))
 
     team = team_for(option, batch, life)
-    upgrades, upgrade_effort = upgrade_costs(option, batch, serving)
+    if start is None:  # the same for every workload a stack serves
+        upgrades, upgrade_effort = batch.shared(
+            f"upgrades:{option.name}", lambda b: upgrade_costs(option, b, serving)
+        )
+    else:
+        upgrades, upgrade_effort = upgrade_costs(option, batch, serving)
 
     # Replica-hours: serving replicas (all month, or the part after setup), setup GPUs,
     # and each upgrade's blue-green overlap on the serving replicas.

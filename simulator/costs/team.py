@@ -66,7 +66,7 @@ def team_for(option: Option, batch: Batch, life: Lifecycle) -> Staffing:
 def _cached_team(option: Option, batch: Batch) -> Staffing:
     """The team hired in month 0, worked out once per batch: it is the same on every
     start (a staged policy and its trigger search cost the option again)."""
-    return batch.per_path(f"team:{option.name}", lambda b: _team(option, b))
+    return batch.shared(f"team:{option.name}", lambda b: _team(option, b))
 
 
 def _delay_team(team: Staffing, timeline: Timeline | None) -> Staffing:

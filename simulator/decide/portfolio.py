@@ -11,20 +11,23 @@ assignments. Beyond, it is a local search: from each candidate serving everythin
 move the one workload whose move to another candidate lowers the objective most,
 until no single move does; the best assignment any start reaches is chosen (with
 pooled costs this can miss an assignment that only a move of two workloads at once
-reaches). Options a requirement excludes are not candidates.
+reaches). A workload is assigned only candidates that meet the requirements binding
+it: the scenario's and its own ``[workloads.NAME.requirements]``.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from ..engine.tally import cvar
+from ..scenario.requirements import exclusions
 
-__all__ = ["EXHAUSTIVE", "RUNNERS_UP", "portfolio_summary"]
+__all__ = ["EXHAUSTIVE", "RUNNERS_UP", "allowed_options", "portfolio_summary"]
 
 EXHAUSTIVE = 100_000
 """Most assignments searched one by one."""
@@ -49,16 +52,17 @@ def portfolio_summary(result) -> dict[str, Any]:
     names = tuple(scenario.workloads)
     paths = result.paths.portfolio
     everything = 2 ** len(names) - 1
-    allowed = tuple(c for c in portfolio.candidates if result.options[c].excluded is None)
-    if not allowed:
+    choices = allowed_options(result)
+    if not all(choices.values()):
         return {"assignment": None, "objective": portfolio.objective, "assignments_searched": 0}
-    search = _Search(paths, names, allowed, portfolio.objective)
+    search = _Search(paths, names, tuple(choices.values()), portfolio.objective)
+    count = math.prod(len(c) for c in choices.values())
     if portfolio.assign != "optimize":
         ranked = [search.score(tuple(portfolio.assign[n] for n in names))]
         searched = 1
-    elif len(allowed) ** len(names) <= EXHAUSTIVE:
-        every = itertools.product(allowed, repeat=len(names))
-        ranked, searched = search.best(every), len(allowed) ** len(names)
+    elif count <= EXHAUSTIVE:
+        every = itertools.product(*choices.values())
+        ranked, searched = search.best(every), count
     else:
         ranked, searched = search.local()
     chosen = ranked[0][1]
@@ -91,11 +95,25 @@ def portfolio_summary(result) -> dict[str, Any]:
     }
 
 
-class _Search:
-    """Scores assignments (tuples of one candidate per workload) by the objective."""
+def allowed_options(result) -> dict[str, tuple[str, ...]]:
+    """For each workload, its candidates that meet every requirement binding it: the
+    scenario's ``[requirements]`` and the workload's own."""
+    scenario = result.scenario
+    latency = {n: o.p_latency_met for n, o in result.options.items() if o.p_latency_met is not None}
+    out = {}
+    for name, alone in scenario.workloads.items():
+        barred = exclusions(alone, latency)
+        own = scenario.portfolio.allowed.get(name, scenario.portfolio.candidates)
+        out[name] = tuple(c for c in own if c not in barred)
+    return out
 
-    def __init__(self, paths, names, allowed, objective):
-        self.paths, self.names, self.allowed, self.objective = paths, names, allowed, objective
+
+class _Search:
+    """Scores assignments (tuples of one candidate per workload) by the objective;
+    ``choices`` are each workload's allowed candidates."""
+
+    def __init__(self, paths, names, choices, objective):
+        self.paths, self.names, self.choices, self.objective = paths, names, choices, objective
         self.means = {k: float(v.mean()) for k, v in paths.items() if k.startswith("portfolio:")}
 
     def masks(self, assignment) -> dict[str, int]:
@@ -129,13 +147,14 @@ class _Search:
                 seen[a] = self.score(a)[0]
             return seen[a]
 
-        for start in self.allowed:
-            current = (start,) * len(self.names)
+        everywhere = [c for c in self.choices[0] if all(c in own for own in self.choices)]
+        starts = [(c,) * len(self.names) for c in everywhere]
+        for current in starts or [tuple(own[0] for own in self.choices)]:
             while True:
                 moves = [
                     current[:i] + (o,) + current[i + 1 :]
-                    for i in range(len(self.names))
-                    for o in self.allowed
+                    for i, own in enumerate(self.choices)
+                    for o in own
                     if o != current[i]
                 ]
                 best = min(moves, key=score, default=current)

@@ -15,6 +15,7 @@ from typing import TypeVar
 import numpy as np
 
 from ..scenario.model import Option, Scenario
+from ..scenario.workloads import alone_key
 from .sampling import Streams
 from .workload import realized_volume
 
@@ -75,9 +76,7 @@ class Batch:
         draws = {k: v for k, v in self.draws.items() if not k.startswith("workloads.")}
         for key, values in self.draws.items():
             if key.startswith(prefix):
-                rest = key[len(prefix) :]
-                own = "business." if rest == "downtime_cost_per_hour" else "workload."
-                draws[own + rest] = values
+                draws[alone_key(key[len(prefix) :])] = values
         if f"{prefix}downtime_cost_per_hour" not in scenario.quantities:
             forecasts = {
                 n: self.value(f"workloads.{n}.requests_per_month") for n in scenario.workloads
@@ -164,6 +163,14 @@ class Batch:
         return self.cached(
             key, lambda: _take_paths(batch.per_path(key, compute), paths, batch.size)
         )
+
+    def shared(self, key: str, compute: Callable[[Batch], T]) -> T:
+        """:meth:`per_path` for a value that depends on the options' draws and streams
+        only, not on a workload's: worked out once for a batch and all its workload
+        views (:meth:`view`)."""
+        if self._parent is not None:
+            return self._parent.shared(key, compute)
+        return self.per_path(key, compute)
 
     def _trend(self, annual_change):
         months = self.scenario.horizon_months

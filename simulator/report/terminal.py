@@ -114,9 +114,11 @@ def summary_text(result, width: int | None = None, wide: bool = False) -> str:
     every path shown once), the recommendation and any caution, each line at most
     ``width`` columns (but a ``wide`` table's)."""
     from ..scenario.text import printable
+    from .tables import text_table
     from .twins import folded
     from .words.audit import cautions
     from .words.headline import headline
+    from .words.portfolio import portfolio_rows
 
     width = terminal_width() if width is None else width
     scenario = result.scenario
@@ -127,6 +129,9 @@ def summary_text(result, width: int | None = None, wide: bool = False) -> str:
     lines.append(terminal_table(shown, width, wide))
     for note in told.notes:
         lines += ["", *_wrapped(note, width)]
+    rows = portfolio_rows(result)
+    if rows:
+        lines += ["", "Feature by feature:", text_table(("Workload", "Option", "Month 1"), rows)]
     lines += ["", *_wrapped(f"Recommendation: {told.sentence}", width)]
     found = cautions(shown)
     if found:

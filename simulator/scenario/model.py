@@ -89,13 +89,15 @@ class Requirements:
 
 @dataclass(frozen=True)
 class Portfolio:
-    """Which option serves which workload: ``candidates`` (option names), the
-    ``objective`` (``"mean"`` or ``"cvar95"``) and ``assign`` (``"optimize"``, or a
-    mapping of every workload to a candidate)."""
+    """Which option serves which workload: ``candidates`` (option names, each
+    workload's own in ``allowed``), the ``objective`` (``"mean"`` or ``"cvar95"``) and
+    ``assign`` (``"optimize"``, or a mapping of every workload to a candidate)."""
 
     candidates: tuple[str, ...]
     objective: str = "mean"
     assign: str | Mapping[str, str] = "optimize"
+    allowed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each workload's own candidates (its ``candidates`` key, else all of them)."""
 
 
 @dataclass(frozen=True)

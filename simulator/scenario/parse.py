@@ -440,7 +440,7 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
     settings = _table(document["scenario"], schema.SCENARIO, "scenario", quantities)
     profile = None
     if several:
-        names = parse_workloads(document["workloads"], _table, quantities)
+        workloads = parse_workloads(document["workloads"], _table, quantities)
     else:
         profile = _table(document["workload"], schema.WORKLOAD, "workload", quantities)[
             "load_profile"
@@ -479,4 +479,4 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
         price_catalogue=_catalogue(options, price_date),
         load_profile=profile,
     )
-    return with_workloads(scenario, names, document.get("portfolio")) if several else scenario
+    return with_workloads(scenario, workloads, document.get("portfolio")) if several else scenario

@@ -7,6 +7,7 @@ data residency; a fallback serves too little traffic to set the latency).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
@@ -67,6 +68,14 @@ def exclusions(scenario: Scenario, p_latency_met: Mapping[str, float]) -> dict[s
         Option name to the share of paths meeting the latency target (options without
         a ``ttft_ms`` anywhere are absent).
     """
+    if scenario.workloads:
+        # An option serving everything breaks what any workload requires.
+        out = exclusions(dataclasses.replace(scenario, workloads={}), p_latency_met)
+        for workload, alone in scenario.workloads.items():
+            for name, reason in exclusions(alone, p_latency_met).items():
+                if name not in out:
+                    out[name] = f"{reason} (workload {workload})"
+        return {n: out[n] for n in scenario.options if n in out}
     needs = scenario.requirements
     out: dict[str, str] = {}
     for name in scenario.options:

@@ -263,6 +263,7 @@ WORKLOAD: dict[str, Field] = {
 WORKLOADS: dict[str, Field] = {
     **WORKLOAD,
     "downtime_cost_per_hour": _q(None, **_NONNEG),
+    "candidates": Field("options", None),
 }
 """A ``[workloads.NAME]`` table: every key of ``[workload]``, and the workload's own
 cost of an unserved hour."""

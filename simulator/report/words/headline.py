@@ -17,6 +17,7 @@ from ...scenario.text import printable
 from ..tables import cheapest_share
 from ..twins import folded, twins
 from .audit import paths_share
+from .portfolio import portfolio_sentence
 
 __all__ = ["Card", "Headline", "headline"]
 
@@ -70,11 +71,18 @@ def headline(result: SimulationResult) -> Headline:
             sentence += f", {money(gap, currency)} less than the next option, {others[0].label}"
     else:
         saving = base.total_cost.mean - cost.mean
+        than = "less" if saving >= 0 else "more"
         sentence = (
             f"Move to {option.label}: {money(cost.mean, currency)} expected over {months} "
-            f"months, {money(saving, currency)} less than staying on {base.label}"
+            f"months, {money(abs(saving), currency)} {than} than staying on {base.label}"
         )
     sentence += f"; {cheapest}."
+    split = portfolio_sentence(result)
+    if split is not None:
+        notes += (
+            f"{sentence} The table and these numbers are each option serving every workload.",
+        )
+        sentence = split
     excluded = [o for o in shown.options.values() if o.excluded]
     if excluded:
         notes += (
