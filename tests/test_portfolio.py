@@ -256,3 +256,70 @@ def test_bad_portfolios_name_the_key(change, key, message):
         parse_scenario(document)
     assert error.value.key == key
     assert message in str(error.value)
+
+
+def test_the_report_and_the_terminal_open_with_the_split(tmp_path):
+    from click.testing import CliRunner
+
+    from simulator.cli import simulate
+
+    scenario = tmp_path / "two.toml"
+    scenario.write_text(TWO_TOML, encoding="utf-8")
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        simulate, [str(scenario), "--paths", "64", "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Feature by feature:" in text
+    assert "Recommendation: Assign feature by feature, a to self_hosted, b to hosted" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    page = (out / "report.md").read_text(encoding="utf-8")
+    section = page.split("## Feature by feature", 1)[1].split("\n## ", 1)[0]
+    assert "| a | self\\_hosted |" in section and "| b | hosted |" in section
+    # Both split assignments' means, the chosen one first (hand calculation above).
+    assert "$298k" in section.replace("\\$", "$")
+
+
+TWO_TOML = """
+[scenario]
+name = "two workloads"
+horizon_months = 12
+peak_coincidence = 1
+[workloads.a]
+requests_per_month = 26_280_000
+input_tokens_per_request = 1000
+output_tokens_per_request = 200
+peak_to_average = 2
+[workloads.b]
+requests_per_month = 2_628_000
+input_tokens_per_request = 1000
+output_tokens_per_request = 200
+peak_to_average = 6
+[options.api]
+kind = "api"
+input_price_per_mtok = 2
+output_price_per_mtok = 8
+[options.hosted]
+kind = "api"
+input_price_per_mtok = 1
+output_price_per_mtok = 1
+[options.self_hosted]
+kind = "self_hosted"
+replica_tokens_per_s = 500
+input_token_weight = 0
+min_replicas = 0
+gpu_hourly_usd = 2
+engineers = 1
+engineer_annual_cost = 120_000
+hiring_cost_fraction = 0
+"""
+
+
+def test_the_toml_of_the_report_test_is_the_known_scenario():
+    import tomllib
+
+    document = tomllib.loads(TWO_TOML)
+    expected = known(1.0)
+    del expected["scenario"]["paths"], expected["scenario"]["seed"]
+    assert document == expected

@@ -218,7 +218,7 @@ class Batch:
 
 def _take_paths(value, paths: np.ndarray, size: int):
     """The part of ``value`` for ``paths`` of ``size``: every array whose last axis
-    runs over the paths, inside a dataclass too; numbers and per-month arrays as
+    runs over the paths, inside a dataclass or a tuple too; numbers and per-month arrays as
     they are."""
     if dataclasses.is_dataclass(value):
         return dataclasses.replace(
@@ -228,6 +228,8 @@ def _take_paths(value, paths: np.ndarray, size: int):
                 for f in dataclasses.fields(value)
             },
         )
+    if isinstance(value, tuple):
+        return tuple(_take_paths(item, paths, size) for item in value)
     if isinstance(value, np.ndarray) and value.ndim and value.shape[-1] == size:
         return value[..., paths]
     return value

@@ -24,7 +24,7 @@ from ..scenario.text import prose
 from ..version import __version__
 from .figures import PageFigure
 from .markup import environment
-from .sections import decision_section, stress_sections
+from .sections import decision_section, portfolio_section, stress_sections
 from .tables import columns, summary_rows
 from .twins import folded, twins
 
@@ -199,6 +199,7 @@ def _context(
         "run": _run_facts(result, elapsed_s, written),
         "sections": stress_sections(result),
         "decision": decision_section(result),
+        "portfolio": portfolio_section(result),
         "version": __version__,
     }
 

@@ -11,7 +11,7 @@ from ..decide.summary import SimulationResult
 from ..scenario.numbers import money, share
 from .markup import environment
 
-__all__ = ["Section", "Table", "decision_section", "stress_sections"]
+__all__ = ["Section", "Table", "decision_section", "portfolio_section", "stress_sections"]
 
 
 @dataclass(frozen=True)
@@ -263,3 +263,71 @@ def decision_section(result: SimulationResult) -> Section | None:
             "input that never changes the best option is worth exactly nothing."
         )
     return _section("decision", "Decision", paragraphs, tables, notes)
+
+
+def portfolio_section(result: SimulationResult) -> Section | None:
+    """Feature by feature: which option each workload goes to, what it costs there,
+    what the split saves and the runners-up (a scenario of several workloads only)."""
+    from .words.portfolio import portfolio_rows, portfolio_sentence
+
+    found = result.extra.get("portfolio")
+    if not found or found.get("assignment") is None:
+        return None
+    scenario, options = result.scenario, result.options
+    currency = scenario.currency
+    total = found["total_cost"]
+    paragraph = portfolio_sentence(result) or (
+        "Feature by feature, one option serves every workload best: "
+        f"{options[next(iter(found['assignment'].values()))].label}."
+    )
+    tables = [
+        Table(
+            "Each workload's option, and its first month there",
+            ("Workload", "Option", "Month 1"),
+            portfolio_rows(result),
+            text=True,
+        ),
+        Table(
+            f"The assignment against each option for everything, over {scenario.horizon_months} "
+            "months",
+            ("Serving every workload", "Mean", "The assignment saves"),
+            [
+                (
+                    options[n].label + (" (excluded)" if options[n].excluded else ""),
+                    money(options[n].total_cost.mean, currency),
+                    money(s, currency),
+                )
+                for n, s in found["versus_single"].items()
+            ],
+        ),
+    ]
+    if found["runners_up"]:
+        tables.append(
+            Table(
+                "Runners-up: what they change",
+                ("Assignment", "Mean", "CVaR95"),
+                [
+                    (
+                        ", ".join(
+                            f"{w} to {options[o].label}"
+                            for w, o in r["assignment"].items()
+                            if o != found["assignment"][w]
+                        ),
+                        money(r["mean"], currency),
+                        money(r["cvar95"], currency),
+                    )
+                    for r in found["runners_up"]
+                ],
+                text=True,
+            )
+        )
+    notes = [
+        f"The assignment costs {money(total['mean'], currency)} on average, "
+        f"{money(total['p5'], currency)} to {money(total['p95'], currency)} on 90% of "
+        f"futures; it is cheaper than the baseline for everything on "
+        f"{share(found['p_cheaper'])} of them. {found['assignments_searched']:,} "
+        f"assignments compared on the same futures, by {found['objective']} total cost. "
+        "A workload's first month is its option's, shared by the workloads it serves in "
+        "proportion to their tokens (a stack's first months are its setup).",
+    ]
+    return _section("portfolio", "Feature by feature", [paragraph], tables, notes)
