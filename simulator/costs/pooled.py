@@ -160,16 +160,15 @@ def portfolio_paths(batch: Batch) -> dict[str, np.ndarray]:
     candidates = scenario.portfolio.candidates
     for candidate in scenario.options:
         # Every option serving everything: the baseline, and each single choice.
-        masks = range(1, everything + 1) if candidate in candidates else (everything,)
-        for mask in masks:
-            served = tuple(n for i, n in enumerate(names) if mask >> i & 1)
-            if mask == everything:
-                parts = option_costs(batch, candidate)
-            else:
-                parts = served_costs(batch, candidate, served)
-            monthly = monthly_total(parts, batch.shape)
-            out[f"portfolio:{candidate}:{mask}"] = monthly.sum(axis=0)
-            out[f"portfolio1:{candidate}:{mask}"] = monthly[0].copy()
+        parts = option_costs(batch, candidate)
+        monthly = monthly_total(parts, batch.shape)
+        out[f"portfolio:{candidate}:{everything}"] = monthly.sum(axis=0)
+        out[f"portfolio1:{candidate}:{everything}"] = monthly[0].copy()
+        if candidate in candidates:
+            wanted = _masks(scenario.portfolio, candidate, names)
+            for mask, (total, first) in _subsets(batch, candidate, names, wanted).items():
+                out[f"portfolio:{candidate}:{mask}"] = total
+                out[f"portfolio1:{candidate}:{mask}"] = first
     for name in names:
         view = batch.view(name)
         tokens = view.value("workload.input_tokens_per_request") + view.value(
@@ -177,3 +176,60 @@ def portfolio_paths(batch: Batch) -> dict[str, np.ndarray]:
         )
         out[f"portfolio_demand:{name}"] = np.broadcast_to(view.volume[0] * tokens, (batch.size,))
     return out
+
+
+def _masks(portfolio, name: str, names: tuple[str, ...]) -> range | tuple[int, ...]:
+    """The sets of workloads (by mask) candidate ``name`` may serve: every proper one
+    for a search, only its own for a fixed assignment."""
+    if portfolio.assign == "optimize":
+        return range(1, 2 ** len(names) - 1)
+    mask = sum(1 << i for i, n in enumerate(names) if portfolio.assign[n] == name)
+    return (mask,) if 0 < mask < 2 ** len(names) - 1 else ()
+
+
+def _subsets(batch: Batch, name: str, names: tuple[str, ...], masks) -> dict[int, tuple]:
+    """Per path, the total and first month of option ``name`` serving each proper
+    subset of ``names`` in ``masks``. What each workload's traffic bills and what the
+    option pays once are added up from each workload's costs alone; only a stack's
+    pooled GPUs (and an API's commitment, on the combined bill) are costed again."""
+    option = batch.scenario.options[name]
+    shape = batch.shape
+    if not masks:
+        return {}
+    alone = [_alone_costs(batch.view(w), option) for w in names]
+    if option.kind == "api" and "commitment" in alone[0]:
+        out = {}
+        for mask in masks:
+            served = tuple(n for i, n in enumerate(names) if mask >> i & 1)
+            monthly = monthly_total(served_costs(batch, name, served), shape)
+            out[mask] = (monthly.sum(axis=0), monthly[0].copy())
+        return out
+    pick = lambda parts, keys: {k: v for k, v in parts.items() if k in keys}  # noqa: E731
+    own = [_sums(pick(a, PER_WORKLOAD), shape) for a in alone]
+    gpus = [_sums(pick(a, POOLED), shape) for a in alone]
+    once = _sums({k: v for k, v in alone[0].items() if k not in PER_WORKLOAD | POOLED}, shape)
+    out = {}
+    for mask in masks:
+        bits = [i for i in range(len(names)) if mask >> i & 1]
+        if len(bits) == 1 or option.kind == "api":
+            fleet = [gpus[i] for i in bits]
+        else:  # a stack's GPUs for several workloads: the pooled fleet, not the sum
+            fleet = [_sums(_pooled_gpus(option, batch, tuple(names[i] for i in bits)), shape)]
+        terms = [once, *(own[i] for i in bits), *fleet]
+        out[mask] = (np.sum([s[0] for s in terms], axis=0), np.sum([s[1] for s in terms], axis=0))
+    return out
+
+
+def _sums(parts: dict, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The total over the months and the first month of ``parts``, per path."""
+    months, paths = shape
+    total, first = np.zeros(paths), np.zeros(paths)
+    for part in parts.values():
+        part = np.asarray(part, dtype=float)
+        if part.ndim == 2:
+            total += part.sum(axis=0)
+            first += part[0]
+        else:
+            total += part * months
+            first += part
+    return total, first
