@@ -245,7 +245,7 @@ def test_as_a_process_bad_input_has_no_traceback(tmp_path):
 
 def test_every_flag_of_every_command_is_documented():
     page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert set(simulate.commands) == {"run", "sweep", "fit"}
+    assert set(simulate.commands) == {"run", "sweep", "fit", "init"}
     for command in simulate.commands.values():
         flags = {opt for p in command.params for opt in p.opts if opt.startswith("--")}
         assert flags and sorted(f for f in flags if f"`{f}" not in page) == []

@@ -567,7 +567,9 @@ CLI_PAGE = DOCS / "cli.md"
 
 
 # The table of each command's options: its first column's heading.
-OPTION_TABLES = {"run": "Option", "sweep": "Sweep option", "fit": "Fit option"}
+OPTION_TABLES = {
+    "run": "Option", "sweep": "Sweep option", "fit": "Fit option", "init": "Init option"
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", sorted(OPTION_TABLES))

@@ -18,7 +18,7 @@ PACKAGE = ROOT / "simulator"
 LAYERS = (
     "version", "scenario", "fit", "paths", "costs", "engine", "decide", "report", "sizing", "",
 )  # fmt: skip
-"""``""`` is the top: ``cli.py``, ``__init__.py`` (the public API) and ``__main__.py``."""
+"""``""`` is the top: ``cli/``, ``__init__.py`` (the public API) and ``__main__.py``."""
 
 MAX_LINES = 500
 
@@ -77,6 +77,7 @@ def graph(*, typing: bool = True) -> dict[str, set[str]]:
 def layer(name: str) -> int:
     parts = name.split(".")
     top = parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in LAYERS) else ""
+    top = "" if top == "cli" else top  # the command line sits at the top, as a package
     return LAYERS.index(top)
 
 

@@ -273,5 +273,5 @@ def test_the_command_imports_no_other_path_from_the_scenario():
         "quantity", "number", "integer", "numbers", "string", "bool", "enum", "option",
         "routes", "trigger", "reservation", "date", "profile",
     }  # fmt: skip
-    source = (ROOT / "simulator" / "cli.py").read_text(encoding="utf-8")
+    source = (ROOT / "simulator" / "cli" / "__init__.py").read_text(encoding="utf-8")
     assert 'folder = out or Path("reports") / Path(scenario).stem' in source

@@ -7,7 +7,6 @@ status 2; an unexpected failure exits 1. Heavy imports happen inside the command
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from contextlib import nullcontext
@@ -15,56 +14,18 @@ from pathlib import Path
 
 import click
 
-from .engine.executor import WorkerLost
-from .scenario.errors import ScenarioError, SimulationError
-from .version import __version__
+from ..version import __version__
+from .base import Command as _Command
+from .base import on_sigterm
+from .inputs import fit_command, init_command
 
-__all__ = ["main", "simulate", "run_command", "sweep_command", "fit_command"]
+__all__ = ["main", "simulate", "run_command", "sweep_command", "fit_command", "init_command"]
 
 PRECISION_PATH_CAP = 10_000_000
 """Most paths a run to a precision adds unless --paths says otherwise."""
 
 DEFAULT_MAX_MINUTES = 60.0
 """Runs estimated to take longer are refused unless --max-minutes allows them."""
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main process so that a run unwinds like Ctrl-C."""
-
-
-def _on_sigterm(signum, frame):
-    raise Terminated
-
-
-class _Command(click.Command):
-    """Translates the library's errors into messages and exit statuses, in one place."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except (ScenarioError, SimulationError) as err:
-            click.echo(f"simulate: error: {err}", err=True)
-            ctx.exit(2)
-        except WorkerLost as err:
-            click.echo(f"simulate: error: {err}; no report was written", err=True)
-            ctx.exit(1)
-        except (KeyboardInterrupt, Terminated) as stop:
-            # The report writer has removed its staging folder on the way out, so an
-            # earlier report is left as it was.
-            what = "interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated"
-            click.echo(f"simulate: {what}; no report was written", err=True)
-            ctx.exit(130 if isinstance(stop, KeyboardInterrupt) else 143)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except Exception as err:
-            if os.environ.get("SIMULATOR_DEBUG"):
-                raise
-            click.echo(
-                f"simulate: unexpected failure: {type(err).__name__}: {err} "
-                "(set SIMULATOR_DEBUG=1 for a traceback)",
-                err=True,
-            )
-            ctx.exit(1)
 
 
 class _Simulate(click.Group):
@@ -198,11 +159,11 @@ def run_command(
       simulate scenarios/logistics.toml --precision 0.002
       simulate scenarios/logistics.toml --stress
     """
-    from . import load_scenario, run
-    from .report.pages import summary_json
-    from .report.terminal import ProgressBar, stress_text, summary_text
-    from .report.writer import ReportWriter
-    from .scenario.text import printable
+    from .. import load_scenario, run
+    from ..report.pages import summary_json
+    from ..report.terminal import ProgressBar, stress_text, summary_text
+    from ..report.writer import ReportWriter
+    from ..scenario.text import printable
 
     loaded = load_scenario(scenario, overrides)
     if loaded.pinned_correlated_inputs and not quiet:
@@ -283,8 +244,8 @@ def _plan(loaded, paths, *, folder, path_data, workers, chunk_size, precision, s
     :func:`simulator.sizing.plan`), announce a long run's estimate on a terminal, and
     return the chunk size to run with (a smaller one than the default when that one
     would not fit)."""
-    from .engine.run import DEFAULT_CHUNK_SIZE
-    from .sizing.plan import NOTE_S, plan
+    from ..engine.run import DEFAULT_CHUNK_SIZE
+    from ..sizing.plan import NOTE_S, plan
 
     sized = plan(
         loaded,
@@ -350,13 +311,13 @@ def sweep_command(
       simulate sweep scenarios/logistics.toml --paths 20000 \\
         --grid workload.monthly_growth=0,0.08 --grid scenario.horizon_months=24,36
     """
-    from .decide.sweep import check_grid, parse_grid, sweep
-    from .report.sweep import SweepWriter
-    from .report.tables import text_table
-    from .report.terminal import ProgressBar
-    from .scenario.load import load_document
-    from .scenario.numbers import money
-    from .scenario.text import printable
+    from ..decide.sweep import check_grid, parse_grid, sweep
+    from ..report.sweep import SweepWriter
+    from ..report.tables import text_table
+    from ..report.terminal import ProgressBar
+    from ..scenario.load import load_document
+    from ..scenario.numbers import money
+    from ..scenario.text import printable
 
     document, source = load_document(scenario, overrides)
     grid = [parse_grid(text) for text in grids]
@@ -401,63 +362,13 @@ def sweep_command(
         click.echo(f"{where}{seconds:.1f} s{')' if writer is not None else ''}", err=True)
 
 
-@simulate.command("fit", cls=_Command)
-@click.argument("usage", metavar="USAGE.csv")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the fragment to this file (default: standard output, the report to "
-    "standard error).",
-)
-@click.option(
-    "--workload", metavar="NAME", help="Write [workloads.NAME], for a portfolio, not [workload]."
-)
-@click.option(
-    "--hours-per-month",
-    type=click.FloatRange(min=0, min_open=True, max=744),
-    default=730.0,
-    show_default=True,
-    help="Hours in a month, as the scenario's hours_per_month.",
-)
-@click.option("--force", is_flag=True, help="Replace --out if it exists.")
-def fit_command(usage, out, workload, hours_per_month, force):
-    """Fit workload inputs to USAGE.csv, a usage export.
-
-    One row per request (a time, input and output tokens) gives requests a month,
-    the token distributions, within_hour_burst and, from a week of data, a 168-hour
-    load_profile. One row per day or month (a date and a request or token count)
-    gives monthly_growth with its standard error, and growth_volatility. Writes a
-    commented [workload] fragment and prints a fit report.
-
-    \b
-    Examples:
-      simulate fit usage.csv
-      simulate fit requests.csv --out workload.toml
-      simulate fit daily.csv --workload support --out support.toml
-    """
-    from .fit import fit_usage
-    from .fit.fragment import write_new
-    from .scenario.schema import check_option_name
-
-    if workload is not None:
-        try:
-            check_option_name(workload, "workloads")
-        except ScenarioError as err:
-            raise err.with_file("--workload") from None
-    fitted = fit_usage(usage, hours_per_month=hours_per_month)
-    fragment = fitted.fragment(workload)
-    if out is None:
-        click.echo(fragment, nl=False)
-        click.echo(fitted.report(), err=True)
-        return
-    write_new(out, fragment, force=force)
-    click.echo(fitted.report())
-    click.echo(f"Wrote {out}")
+simulate.add_command(fit_command)
+simulate.add_command(init_command)
 
 
 def main() -> None:
     """Console entry point."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, on_sigterm)
     simulate(prog_name="simulate")
 
 

@@ -1,0 +1,53 @@
+"""What every ``simulate`` command shares: one place that turns the library's errors into
+a message and an exit status, and SIGTERM into an orderly stop."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..engine.executor import WorkerLost
+from ..scenario.errors import ScenarioError, SimulationError
+
+__all__ = ["Command", "Terminated", "on_sigterm"]
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main process so that a run unwinds like Ctrl-C."""
+
+
+def on_sigterm(signum, frame):
+    """The SIGTERM handler: unwind as Ctrl-C does."""
+    raise Terminated
+
+
+class Command(click.Command):
+    """Translates the library's errors into messages and exit statuses, in one place."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (ScenarioError, SimulationError) as err:
+            click.echo(f"simulate: error: {err}", err=True)
+            ctx.exit(2)
+        except WorkerLost as err:
+            click.echo(f"simulate: error: {err}; no report was written", err=True)
+            ctx.exit(1)
+        except (KeyboardInterrupt, Terminated) as stop:
+            # The report writer has removed its staging folder on the way out, so an
+            # earlier report is left as it was.
+            what = "interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated"
+            click.echo(f"simulate: {what}; no report was written", err=True)
+            ctx.exit(130 if isinstance(stop, KeyboardInterrupt) else 143)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as err:
+            if os.environ.get("SIMULATOR_DEBUG"):
+                raise
+            click.echo(
+                f"simulate: unexpected failure: {type(err).__name__}: {err} "
+                "(set SIMULATOR_DEBUG=1 for a traceback)",
+                err=True,
+            )
+            ctx.exit(1)
