@@ -149,7 +149,7 @@ def run(
     if scenario.portfolio is not None:
         from .decide.portfolio import portfolio_summary
 
-        result.extra["portfolio"] = portfolio_summary(result)
+        result.extra["portfolio"] = portfolio_summary(result, sample.inputs)
     if stress:
         from .decide.stress import stress_test
 

@@ -33,11 +33,17 @@ from .self_hosted import average_demand, peak_to_average
 
 __all__ = ["PER_WORKLOAD", "POOLED", "portfolio_paths", "pooled_peak", "served_costs"]
 
-PER_WORKLOAD = frozenset({"traffic", "fallback", "downtime", "baseline_traffic"})
+PER_WORKLOAD = ("traffic", "fallback", "downtime", "baseline_traffic")
 """Components each workload's traffic bills, added up over the workloads."""
 
-POOLED = frozenset(
-    {"gpus", "reserved_gpus", "spot_gpus", "hardware", "energy", "maintenance", "capital_charge"}
+POOLED = (
+    "gpus",
+    "reserved_gpus",
+    "spot_gpus",
+    "hardware",
+    "energy",
+    "maintenance",
+    "capital_charge",
 )
 """A stack's components that follow its GPUs, costed once on the combined demand."""
 
@@ -58,8 +64,9 @@ def served_costs(batch: Batch, name: str, served: tuple[str, ...]) -> dict[str, 
     alone = [_alone_costs(batch.view(w), option) for w in served]
     if len(served) == 1:
         return alone[0]
-    costs = {k: v for k, v in alone[0].items() if k not in PER_WORKLOAD | POOLED}
-    for part in PER_WORKLOAD - {"traffic"}:
+    costs = {k: v for k, v in alone[0].items() if k not in PER_WORKLOAD + POOLED}
+    # In a fixed order: the components' order is their order of summation.
+    for part in PER_WORKLOAD[1:]:
         terms = [c[part] for c in alone if part in c]
         if terms:
             costs[part] = _sum(terms)
@@ -207,7 +214,7 @@ def _subsets(batch: Batch, name: str, names: tuple[str, ...], masks) -> dict[int
     pick = lambda parts, keys: {k: v for k, v in parts.items() if k in keys}  # noqa: E731
     own = [_sums(pick(a, PER_WORKLOAD), shape) for a in alone]
     gpus = [_sums(pick(a, POOLED), shape) for a in alone]
-    once = _sums({k: v for k, v in alone[0].items() if k not in PER_WORKLOAD | POOLED}, shape)
+    once = _sums({k: v for k, v in alone[0].items() if k not in PER_WORKLOAD + POOLED}, shape)
     out = {}
     for mask in masks:
         bits = [i for i in range(len(names)) if mask >> i & 1]

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from ..engine.tally import cvar
 from ..scenario.requirements import exclusions
+from .recommend import value_of_information
+from .sensitivity import sensitivity
 
 __all__ = ["EXHAUSTIVE", "RUNNERS_UP", "allowed_options", "portfolio_summary"]
 
@@ -35,10 +37,16 @@ EXHAUSTIVE = 100_000
 RUNNERS_UP = 3
 """Assignments reported after the chosen one."""
 
+VOI_ASSIGNMENTS = 256
+"""Best assignments among which the value of information is worked out."""
+
+SHOWN_INPUTS = 8
+"""Inputs reported as moving the assignment's saving."""
+
 _QUANTILES = {"p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
 
 
-def portfolio_summary(result) -> dict[str, Any]:
+def portfolio_summary(result, inputs: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
     """The ``portfolio`` summary key of a run (see the module).
 
     Parameters
@@ -46,6 +54,9 @@ def portfolio_summary(result) -> dict[str, Any]:
     result
         A :class:`~simulator.decide.summary.SimulationResult` of a scenario with a
         ``[portfolio]``.
+    inputs
+        The sampled inputs of the run's first paths: with them (and a search), the
+        value of information of the assignment and what moves its saving.
     """
     scenario = result.scenario
     portfolio = scenario.portfolio
@@ -92,6 +103,7 @@ def portfolio_summary(result) -> dict[str, Any]:
             for _, a in ranked[1 : RUNNERS_UP + 1]
         ],
         "assignments_searched": searched,
+        **_analyses(search, ranked, baseline, inputs, result),
     }
 
 
@@ -134,10 +146,11 @@ class _Search:
         return value, tuple(assignment)
 
     def best(self, assignments: Iterable) -> list:
+        """Every assignment by its objective, best first."""
         # Ties keep the earlier assignment (candidates in file order), whatever the sort.
         scored = [(*self.score(a), i) for i, a in enumerate(assignments)]
         scored.sort(key=lambda s: (s[0], s[2]))
-        return [(value, a) for value, a, _ in scored[: RUNNERS_UP + 1]]
+        return [(value, a) for value, a, _ in scored]
 
     def local(self) -> tuple[list, int]:
         seen: dict[tuple[str, ...], float] = {}
@@ -162,7 +175,25 @@ class _Search:
                     break
                 current = best
         ranked = sorted(seen.items(), key=lambda item: item[1])
-        return [(v, a) for a, v in ranked[: RUNNERS_UP + 1]], len(seen)
+        return [(v, a) for a, v in ranked], len(seen)
+
+
+def _analyses(search, ranked, baseline, inputs, result) -> dict[str, Any]:
+    """``value_of_information`` of the assignment (among the :data:`VOI_ASSIGNMENTS`
+    best ones) and ``sensitivity`` of its saving against the baseline, on the paths of
+    ``inputs``; nothing without uncertain inputs or a choice to make."""
+    if not inputs or len(ranked) < 2:
+        return {}
+    paths = len(next(iter(inputs.values())))
+    chosen = search.total(ranked[0][1])[:paths]
+    effects = sensitivity(inputs, {"portfolio": chosen, "baseline": baseline[:paths]}, "baseline")
+    totals = {str(i): search.total(a)[:paths] for i, (_, a) in enumerate(ranked[:VOI_ASSIGNMENTS])}
+    value = value_of_information(result, inputs, totals, "0", list(totals))
+    value["assignments"] = len(totals)
+    return {
+        "value_of_information": value,
+        "sensitivity": [e.to_dict() for e in effects["portfolio"][:SHOWN_INPUTS]],
+    }
 
 
 def _describe(total: np.ndarray) -> dict[str, float]:

@@ -211,11 +211,17 @@ def _binned_by_rank(values: np.ndarray, paths: int, bins: int) -> bool:
 
 
 def value_of_information(
-    result, inputs: Mapping[str, np.ndarray], totals: Mapping[str, np.ndarray], chosen: str
+    result,
+    inputs: Mapping[str, np.ndarray],
+    totals: Mapping[str, np.ndarray],
+    chosen: str,
+    allowed: list[str] | None = None,
 ) -> dict[str, Any]:
-    """EVPI and each input's EVPPI (largest first) on the paths given, for the allowed
-    options of ``result`` and the recommended option ``chosen``."""
-    allowed = [n for n, o in result.options.items() if not o.excluded]
+    """EVPI and each input's EVPPI (largest first) on the paths given, for the
+    ``allowed`` choices (default: the allowed options of ``result``) and the chosen
+    one."""
+    if allowed is None:
+        allowed = [n for n, o in result.options.items() if not o.excluded]
     paths = len(totals[chosen])
     anywhere = _rivals(totals, allowed, chosen)
     by_rank = _rivals(totals, anywhere, chosen, paths // EVPPI_BINS)

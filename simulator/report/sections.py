@@ -330,4 +330,17 @@ def portfolio_section(result: SimulationResult) -> Section | None:
         "A workload's first month is its option's, shared by the workloads it serves in "
         "proportion to their tokens (a stack's first months are its setup).",
     ]
+    moving = found.get("sensitivity") or []
+    if moving:
+        top = ", ".join(
+            f"{e['input']} ({e['variance_share']:.0%} of the variance)" for e in moving[:3]
+        )
+        notes.append(f"What moves the saving against the baseline most: {top}.")
+    value = found.get("value_of_information")
+    if value is not None:
+        notes.append(
+            f"Knowing every input before assigning would save {money(value['evpi'], currency)} "
+            f"on average (EVPI among the {value['assignments']} best assignments, on the run's "
+            f"first {value['paths']:,} paths)."
+        )
     return _section("portfolio", "Feature by feature", [paragraph], tables, notes)

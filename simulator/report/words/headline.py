@@ -17,7 +17,7 @@ from ...scenario.text import printable
 from ..tables import cheapest_share
 from ..twins import folded, twins
 from .audit import paths_share
-from .portfolio import portfolio_sentence
+from .portfolio import portfolio_cards, portfolio_sentence
 
 __all__ = ["Card", "Headline", "headline"]
 
@@ -79,9 +79,7 @@ def headline(result: SimulationResult) -> Headline:
     sentence += f"; {cheapest}."
     split = portfolio_sentence(result)
     if split is not None:
-        notes += (
-            f"{sentence} The table and these numbers are each option serving every workload.",
-        )
+        notes += (f"For one option serving every workload (as the table shows): {sentence}",)
         sentence = split
     excluded = [o for o in shown.options.values() if o.excluded]
     if excluded:
@@ -90,7 +88,7 @@ def headline(result: SimulationResult) -> Headline:
             + "; ".join(f"{o.label} ({o.excluded})" for o in excluded)
             + ".",
         )
-    cards = _cards(shown, chosen)
+    cards = portfolio_cards(result) if split is not None else _cards(shown, chosen)
     return Headline(
         printable(sentence),
         tuple(Card(*(printable(t) for t in (c.label, c.value, c.detail))) for c in cards),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ...decide.summary import SimulationResult
 from ...scenario.numbers import money, share
 
-__all__ = ["portfolio_rows", "portfolio_sentence"]
+__all__ = ["portfolio_cards", "portfolio_rows", "portfolio_sentence"]
 
 
 def portfolio_sentence(result: SimulationResult) -> str | None:
@@ -55,3 +55,52 @@ def portfolio_rows(result: SimulationResult) -> list[tuple[str, str, str]]:
         )
         for workload, entry in (found.get("by_workload") or {}).items()
     ]
+
+
+def portfolio_cards(result: SimulationResult) -> list:
+    """The first screen's numbers for a split assignment: its expected cost, its saving
+    against the baseline and the best single option, its bad case, and how often it
+    beats the baseline."""
+    from .headline import Card
+
+    found = result.extra["portfolio"]
+    scenario = result.scenario
+    currency, months = scenario.currency, scenario.horizon_months
+    cost, saving = found["total_cost"], found["savings"]
+    base = result.options[scenario.baseline].label
+    best = result.extra.get("recommendation", {}).get("option")
+    cards = [
+        Card(
+            "Expected cost",
+            money(cost["mean"], currency),
+            f"over {months} months, every workload on its option",
+        ),
+        Card(
+            "Saving against the baseline",
+            money(saving["mean"], currency),
+            f"against {base} for everything; 90% of futures between "
+            f"{money(saving['p5'], currency)} and {money(saving['p95'], currency)}",
+        ),
+    ]
+    if best is not None:
+        cards.append(
+            Card(
+                "Saving against one option for all",
+                money(found["versus_single"][best], currency),
+                f"against {result.options[best].label}, the best single option",
+            )
+        )
+    cards += [
+        Card(
+            "Bad case (1 in 20)",
+            money(cost["p95"], currency),
+            f"1 future in 20 costs more; those average {money(cost['cvar95'], currency)}",
+        ),
+        Card(
+            "Chance it beats the baseline",
+            share(found["p_cheaper"]),
+            f"of simulated futures; {found['assignments_searched']:,} assignments compared "
+            "on the same futures",
+        ),
+    ]
+    return cards
