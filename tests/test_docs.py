@@ -757,7 +757,8 @@ def test_every_summary_key_is_documented(every_key_run, tmp_path):
     actual = key_paths(summary, names=tuple(summary["options"]))
     scenario = tmp_path / "portfolio.toml"
     scenario.write_text(PORTFOLIO_KEYS, encoding="utf-8")
-    result = CliRunner().invoke(SIMULATE, [str(scenario), "--json", "--no-report", "--quiet"])
+    args = [str(scenario), "--json", "--no-report", "--quiet", "--stress"]
+    result = CliRunner().invoke(SIMULATE, args)
     assert result.exit_code == 0, result.output
     several = json.loads(result.stdout)
     workloads = tuple(several["portfolio"]["assignment"])

@@ -359,3 +359,20 @@ def test_the_same_summary_whatever_the_hash_seed(tmp_path):
         assert done.returncode == 0, done.stderr
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+def test_the_stress_test_costs_the_assignment_found_under_each_shock():
+    document = known(1.0)
+    document["stress"] = {
+        "volume_realization": [0.5, 1.0],
+        "growth_realization": [1.0],
+        "paths": 64,
+        "sensitivity_paths": 100,
+    }
+    rows = run(parse_scenario(document), paths=64, seed=1, stress=True).to_dict()["stress"]
+    at = {row["volume_realization"]: row["portfolio"] for row in rows}
+    assert at[1.0]["mean_total"] == pytest.approx(MIXED)
+    # Half the volume: A's peak 2,000 tokens/s -> 4 replicas, (4 * 1,460 + 10,000) * 12
+    # = 190,080, and B on hosted at half its bill, 18,921.60.
+    assert at[0.5]["mean_total"] == pytest.approx(190_080 + HOSTED_B / 2)
+    assert at[0.5]["p_cheaper"] == 1.0  # the API for both: 0.0036 * 14.454M * 12 = 624k

@@ -154,13 +154,16 @@ def _sum(terms):
     return total
 
 
-def portfolio_paths(batch: Batch) -> dict[str, np.ndarray]:
+def portfolio_paths(batch: Batch, *, shocked: bool = False) -> dict[str, np.ndarray]:
     """Per path, what each candidate costs serving each set of workloads (and every
     other option serving all of them), for the portfolio search:
     ``portfolio:X:MASK`` the total over the horizon and ``portfolio1:X:MASK`` the
     first month (``MASK`` a bit per workload, in file order), and
-    ``portfolio_demand:W`` workload ``W``'s month-1 tokens."""
+    ``portfolio_demand:W`` workload ``W``'s month-1 tokens. Under a forecast shock
+    (``shocked``) only a fixed assignment is costed, nothing for a search."""
     scenario = batch.scenario
+    if shocked and scenario.portfolio.assign == "optimize":
+        return {}
     names = tuple(scenario.workloads)
     everything = 2 ** len(names) - 1
     out: dict[str, np.ndarray] = {}

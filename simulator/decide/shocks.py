@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..engine.executor import Executor, executor, result
 from ..engine.run import default_workers
 from ..scenario.errors import ScenarioError
@@ -42,6 +44,9 @@ class StressPoint:
     expected_regret: dict[str, float]
     mean_total: dict[str, float]
     first_month_p50: dict[str, float]
+    portfolio: dict[str, float] | None = None
+    """With a fixed portfolio assignment: its ``mean_total`` and ``p_cheaper`` than the
+    baseline serving every workload."""
 
 
 def _restricted(scenario: Scenario, options: tuple[str, ...] | None) -> Scenario:
@@ -50,7 +55,7 @@ def _restricted(scenario: Scenario, options: tuple[str, ...] | None) -> Scenario
     if options is None:
         return scenario
     kept = {n: scenario.options[n] for n in options}
-    return dataclasses.replace(scenario, options=MappingProxyType(kept))
+    return dataclasses.replace(scenario, options=MappingProxyType(kept), portfolio=None)
 
 
 def evaluate(
@@ -92,7 +97,22 @@ def evaluate(
         expected_regret={n: o.expected_regret for n, o in costed.items()},
         mean_total={n: o.total_cost.mean for n, o in costed.items()},
         first_month_p50={n: o.monthly_cost["p50"][0] for n, o in costed.items()},
+        portfolio=_assignment(outcome),
     )
+
+
+def _assignment(outcome) -> dict[str, float] | None:
+    """The fixed assignment's mean total and P(cheaper) than the baseline for all."""
+    portfolio = outcome.scenario.portfolio
+    if portfolio is None or portfolio.assign == "optimize" or not outcome.portfolio:
+        return None
+    names = tuple(outcome.scenario.workloads)
+    masks: dict[str, int] = {}
+    for i, name in enumerate(names):
+        masks[portfolio.assign[name]] = masks.get(portfolio.assign[name], 0) | 1 << i
+    total = np.sum([outcome.portfolio[f"portfolio:{o}:{m}"] for o, m in masks.items()], axis=0)
+    base = outcome.portfolio[f"portfolio:{outcome.scenario.baseline}:{2 ** len(names) - 1}"]
+    return {"mean_total": float(total.mean()), "p_cheaper": float(np.mean(total < base))}
 
 
 Task = tuple[float, float, "tuple[str, ...] | None"]

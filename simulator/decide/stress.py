@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -54,13 +55,14 @@ def stress_grid(
                 "p_cheapest": point.p_cheapest[name],
                 "expected_regret": point.expected_regret[name],
             }
-        rows.append(
-            {
-                "volume_realization": point.volume_scale,
-                "growth_realization": point.growth_scale,
-                "options": options,
-            }
-        )
+        row = {
+            "volume_realization": point.volume_scale,
+            "growth_realization": point.growth_scale,
+            "options": options,
+        }
+        if point.portfolio is not None:
+            row["portfolio"] = point.portfolio
+        rows.append(row)
     return rows
 
 
@@ -125,8 +127,9 @@ def stress_test(
     baseline = scenario.baseline
     inputs, totals, used = _sensitivity_paths(result, sample, workers, scheduler)
 
+    shocked = _with_assignment(scenario, result.extra.get("portfolio"))
     with Evaluator(
-        scenario, entropy=entropy, paths=paths, workers=workers, scheduler=scheduler
+        shocked, entropy=entropy, paths=paths, workers=workers, scheduler=scheduler
     ) as evaluator:
         # Start every run the scan and the grid need at once, those at forecast growth
         # first: the break-even searches start from them while the rest of the grid runs.
@@ -180,6 +183,15 @@ def stress_test(
         "stress_workers": float(workers_used),
     }
     return dataclasses.replace(result, extra=extra, timings=timings)
+
+
+def _with_assignment(scenario: Scenario, found: Mapping[str, Any] | None) -> Scenario:
+    """The scenario with its portfolio fixed to the assignment the run found, so each
+    shock costs that assignment (and only its sets of workloads) beside every option."""
+    if not found or found.get("assignment") is None:
+        return scenario
+    fixed = dataclasses.replace(scenario.portfolio, assign=MappingProxyType(found["assignment"]))
+    return dataclasses.replace(scenario, portfolio=fixed)
 
 
 def _sensitivity_paths(

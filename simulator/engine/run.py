@@ -218,9 +218,9 @@ def _cost_batch(
             record.update({f"note:{name}:{k}": v for k, v in values.items()})
         if isinstance(keep, tuple):
             record = {k: v for k, v in record.items() if k.startswith(keep)}
-    if scenario.portfolio is not None and scales == (1.0, 1.0):
+    if scenario.portfolio is not None:
         with np.errstate(over="ignore", invalid="ignore"):
-            record.update(portfolio_paths(batch))
+            record.update(portfolio_paths(batch, shocked=scales != (1.0, 1.0)))
     return record
 
 
