@@ -106,41 +106,57 @@ def _pooled_gpus(option: Option, batch: Batch, served) -> dict[str, np.ndarray]:
     coincidence = batch.value("scenario.peak_coincidence") if _has_coincidence(batch) else 1.0
 
     def pooled(stack: Option):
-        demands, peaks = zip(*(_demand(stack, v) for v in views), strict=True)
-        return pooled_peak(demands, peaks, coincidence)
+        return _combined([_demand(stack, v) for v in views], coincidence)
 
     first = views[0]
-    together = dataclasses.replace(
-        first, volume=sum(v.volume for v in views), pooled=pooled, _memo={}, notes={}
-    )
+    # The pooled demand replaces the volume's: the model reads no other (its unserved
+    # traffic is costed per workload), so the first workload's gives the shape.
+    together = dataclasses.replace(first, pooled=pooled, _memo={}, notes={})
     parts = MODELS[option.kind](option, together, together.volume)
     return {k: v for k, v in parts.items() if k in POOLED}
 
 
 def _demand(option: Option, view: Batch):
-    """A workload's average demand on stack ``option`` and its peak-to-average, once per
-    batch (the search pools them in every set of workloads)."""
+    """A workload's average demand ``d`` on stack ``option``, its peak excess ``e`` and
+    ``e^2``, once per batch (the search pools them in every set of workloads)."""
 
     def compute():
-        demand = average_demand(option, view, view.volume)
-        demand.flags.writeable = False
-        return demand, peak_to_average(view)
+        return _terms(average_demand(option, view, view.volume), peak_to_average(view))
 
     return view.cached(f"pooled_demand:{option.name}", compute)
+
+
+def _terms(demand, peak) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    demand = np.asarray(demand, dtype=float)
+    excess = demand * (np.asarray(peak) - 1.0)
+    return demand, excess, excess * excess
 
 
 def pooled_peak(demands, peaks, coincidence):
     """Combined average demand and peak-to-average of workloads with average demands
     ``demands`` and peaks ``peaks``: ``(d, (d + x) / d)`` (1 where ``d`` is 0), with
     ``x = c * sum e_w + (1 - c) * sqrt(sum e_w^2)`` and ``e_w = d_w * (P_w - 1)``."""
-    total = _sum(demands)
-    excess = [d * (np.asarray(p) - 1.0) for d, p in zip(demands, peaks, strict=True)]
-    together = _sum(excess)
-    apart = np.sqrt(_sum([e * e for e in excess]))
-    peak_excess = coincidence * together + (1.0 - coincidence) * apart
-    safe = np.where(total > 0, total, 1.0)
-    peak = np.where(total > 0, (total + peak_excess) / safe, 1.0)
-    return np.array(total, dtype=float, copy=True), peak
+    return _combined([_terms(d, p) for d, p in zip(demands, peaks, strict=True)], coincidence)
+
+
+def _combined(terms, coincidence):
+    """:func:`pooled_peak` from each workload's ``(d, e, e^2)``, in a few passes."""
+    if len(terms) == 1:
+        total, together, squares = (np.array(t, dtype=float, copy=True) for t in terms[0])
+    else:  # the first sum makes the array: no copy first
+        total, together, squares = (np.add(a, b) for a, b in zip(terms[0], terms[1], strict=True))
+    for demand, excess, square in terms[2:]:
+        total += demand
+        together += excess
+        squares += square
+    if not (np.ndim(coincidence) == 0 and coincidence == 1):
+        np.sqrt(squares, out=squares)
+        together *= coincidence
+        squares *= 1.0 - coincidence
+        together += squares
+    together += total
+    peak = np.divide(together, total, out=np.ones_like(total), where=total > 0)
+    return total, peak
 
 
 def _has_coincidence(batch: Batch) -> bool:

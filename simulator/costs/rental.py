@@ -62,9 +62,10 @@ def rents_on_demand_only(option: Option, scenario: Scenario) -> bool:
 
 def replica_price(option: Option, batch: Batch):
     """Each month's on-demand price of a replica-hour, ``gpus_per_replica`` GPU-hours
-    (a managed endpoint pays its premium); worked out once per batch."""
+    (a managed endpoint pays its premium); worked out once per batch, for all its
+    workloads."""
 
-    def price():
+    def price(batch: Batch):
         value = batch.option_value
         premium = value(option, "managed_premium") if option.kind == "cloud_managed" else 0.0
         gpu_hourly = (
@@ -74,7 +75,7 @@ def replica_price(option: Option, batch: Batch):
         )
         return option.params["gpus_per_replica"] * gpu_hourly
 
-    return batch.cached(f"gpu_price:{option.name}", price)
+    return batch.shared(f"gpu_price:{option.name}", price)
 
 
 def reserved_term(option: Option, batch: Batch, serving) -> np.ndarray:
