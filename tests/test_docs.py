@@ -664,9 +664,10 @@ correlation naming a fixed input, a run to a
 precision and the stress test."""
 
 MAPS = {"options", "versus_baseline", "breakeven", "sensitivity", "stress[].options",
-        "stress_method.curve", "recommendation.excluded", "portfolio.versus_single"}  # fmt: skip
+        "stress_method.curve", "recommendation.excluded", "portfolio.versus_single",
+        "stress_by_workload.WORKLOAD[].options"}  # fmt: skip
 WORKLOAD_MAPS = {"portfolio.assignment", "portfolio.by_workload",
-                 "portfolio.runners_up[].assignment"}  # fmt: skip
+                 "portfolio.runners_up[].assignment", "stress_by_workload"}  # fmt: skip
 
 
 def key_paths(value, path: str = "", names=()) -> set[str]:
@@ -747,6 +748,10 @@ output_price_per_mtok = 8
 kind = "api"
 input_price_per_mtok = 0.6
 output_price_per_mtok = 0.6
+[stress]
+volume_realization = [0.5, 1.0]
+growth_realization = [1.0]
+by_workload = true
 """
 
 

@@ -376,3 +376,26 @@ def test_the_stress_test_costs_the_assignment_found_under_each_shock():
     # = 190,080, and B on hosted at half its bill, 18,921.60.
     assert at[0.5]["mean_total"] == pytest.approx(190_080 + HOSTED_B / 2)
     assert at[0.5]["p_cheaper"] == 1.0  # the API for both: 0.0036 * 14.454M * 12 = 624k
+
+
+def test_each_workload_shocked_alone():
+    document = known(1.0)
+    document["stress"] = {
+        "volume_realization": [0.5, 1.0],
+        "growth_realization": [1.0],
+        "paths": 64,
+        "sensitivity_paths": 100,
+        "by_workload": True,
+    }
+    summary = run(parse_scenario(document), paths=64, seed=1, stress=True).to_dict()
+    rows = summary["stress_by_workload"]
+    at = {w: {r["volume_realization"]: r["portfolio"]["mean_total"] for r in rows[w]} for w in rows}
+    assert at["a"][1.0] == pytest.approx(MIXED) and at["b"][1.0] == pytest.approx(MIXED)
+    # A at half (4 replicas, as above) with B at its forecast; B at half with A's 8.
+    assert at["a"][0.5] == pytest.approx(190_080 + HOSTED_B)
+    assert at["b"][0.5] == pytest.approx(SH_A + HOSTED_B / 2)
+    # Hosted for both with only B halved: A's 378,432 and half of B's 37,843.20, against
+    # the API's 0.0036 * (26,280,000 + 1,314,000) * 12 = 1,192,060.80.
+    b_half = next(r for r in rows["b"] if r["volume_realization"] == 0.5)
+    saving = 0.0036 * (26_280_000 + 1_314_000) * H - (HOSTED_A + HOSTED_B / 2)
+    assert b_half["options"]["hosted"]["savings_p50"] == pytest.approx(saving)

@@ -45,25 +45,41 @@ def stress_grid(
     first, each option's P(cheaper), median savings (both null for the baseline),
     P(cheapest) and expected regret."""
     pairs = [(v, g) for v in volume_realization for g in growth_realization]
-    rows = []
-    for point in evaluator.run(pairs):
-        options = {}
-        for name in point.p_cheapest:
-            options[name] = {
-                "p_cheaper": None if name == baseline else point.p_cheaper[name],
-                "savings_p50": None if name == baseline else point.savings_p50[name],
-                "p_cheapest": point.p_cheapest[name],
-                "expected_regret": point.expected_regret[name],
-            }
-        row = {
-            "volume_realization": point.volume_scale,
-            "growth_realization": point.growth_scale,
-            "options": options,
+    return [_row(point, baseline) for point in evaluator.run(pairs)]
+
+
+def _row(point, baseline: str) -> dict[str, Any]:
+    """A ``stress`` row: the multipliers, each option, and the assignment if costed."""
+    options = {}
+    for name in point.p_cheapest:
+        options[name] = {
+            "p_cheaper": None if name == baseline else point.p_cheaper[name],
+            "savings_p50": None if name == baseline else point.savings_p50[name],
+            "p_cheapest": point.p_cheapest[name],
+            "expected_regret": point.expected_regret[name],
         }
-        if point.portfolio is not None:
-            row["portfolio"] = point.portfolio
-        rows.append(row)
-    return rows
+    row = {
+        "volume_realization": point.volume_scale,
+        "growth_realization": point.growth_scale,
+        "options": options,
+    }
+    if point.portfolio is not None:
+        row["portfolio"] = point.portfolio
+    return row
+
+
+def _by_workload(scenario: Scenario, entropy, paths, workers, scheduler) -> dict[str, list]:
+    """``stress_by_workload``: each workload's volume shocked alone, the others at their
+    forecast, every point costing the options and the assignment found."""
+    out = {}
+    for name in scenario.workloads:
+        alone = dataclasses.replace(scenario, shocked_workload=name)
+        with Evaluator(
+            alone, entropy=entropy, paths=paths, workers=workers, scheduler=scheduler
+        ) as evaluator:
+            points = evaluator.run([(v, 1.0) for v in scenario.stress.volume_realization])
+        out[name] = [_row(point, scenario.baseline) for point in points]
+    return out
 
 
 def collecting(scenario: Scenario, paths: int | None, path_sink=None, path_fields=None):
@@ -170,8 +186,15 @@ def stress_test(
         "sensitivity_paths": used,
         "variance_bins": VARIANCE_BINS,
     }
+    if shocked.workloads and settings.by_workload:
+        extra_rows = {
+            "stress_by_workload": _by_workload(shocked, entropy, paths, workers, scheduler)
+        }
+    else:
+        extra_rows = {}
     extra = {
         **result.extra,
+        **extra_rows,
         "stress": grid,
         "breakeven": breakeven,
         "sensitivity": {n: [e.to_dict() for e in items] for n, items in effects.items()},

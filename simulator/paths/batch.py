@@ -248,7 +248,8 @@ def make_batch(
     ``volume_scale`` multiplies each path's realized volume level and ``growth_scale``
     its realized growth rate (a forecast shock applied on the same draws: the stress
     test's common random numbers); at 1 they leave every number as it is. With
-    several workloads each is realized from its own inputs and shocks, and the
+    several workloads each is realized from its own inputs and shocks (the scales
+    applying to the scenario's ``shocked_workload`` alone, when it names one), and the
     batch's ``volume`` is their sum.
     """
     values = Batch(scenario, draws, streams, np.empty(0))
@@ -258,8 +259,12 @@ def make_batch(
         return values
     names = tuple(scenario.workloads)
     shocks = "workload.growth_shocks" if len(names) == 1 else "workloads.{}.growth_shocks"
+    shocked = scenario.shocked_workload
     values.volumes = {
-        n: _realized(values, f"workloads.{n}.", shocks.format(n), scales) for n in names
+        n: _realized(
+            values, f"workloads.{n}.", shocks.format(n), scales if shocked in (None, n) else (1, 1)
+        )
+        for n in names
     }
     values.volume = sum(values.volumes.values()) if len(names) > 1 else values.volumes[names[0]]
     return values

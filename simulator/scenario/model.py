@@ -75,6 +75,7 @@ class StressSettings:
     growth_realization: tuple[float, ...] = schema.STRESS["growth_realization"].default
     paths: int = schema.STRESS["paths"].default
     sensitivity_paths: int = schema.STRESS["sensitivity_paths"].default
+    by_workload: bool = schema.STRESS["by_workload"].default
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,9 @@ class Scenario:
     Empty for a scenario of one ``[workload]``."""
     portfolio: Portfolio | None = None
     """The ``[portfolio]`` decision, for a scenario of several workloads."""
+    shocked_workload: str | None = None
+    """With several workloads: the only one a forecast shock (a stress run's volume and
+    growth multipliers) applies to; ``None``, every one."""
 
     def __repr__(self) -> str:
         return (

@@ -289,6 +289,8 @@ STRESS: dict[str, Field] = {
     "paths": Field("integer", 20_000, low=1, high=10_000_000),
     # Paths whose inputs and totals the sensitivity analysis reads (the run's first ones).
     "sensitivity_paths": Field("integer", 200_000, low=100, high=10_000_000),
+    # With several workloads: also shock each workload alone (section 8).
+    "by_workload": Field("bool", False),
 }
 
 OPS_LEVELS: tuple[str, ...] = ("none", "limited", "dedicated")
