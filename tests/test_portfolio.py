@@ -399,3 +399,15 @@ def test_each_workload_shocked_alone():
     b_half = next(r for r in rows["b"] if r["volume_realization"] == 0.5)
     saving = 0.0036 * (26_280_000 + 1_314_000) * H - (HOSTED_A + HOSTED_B / 2)
     assert b_half["options"]["hosted"]["savings_p50"] == pytest.approx(saving)
+
+
+def test_workloads_follow_a_changed_scenario():
+    # A pilot runs the scenario on a shorter horizon, a search with other option terms:
+    # each workload's own scenario is made from the scenario as it is, not as parsed.
+    import dataclasses
+
+    scenario = parse_scenario(known(1.0))
+    shorter = dataclasses.replace(scenario, horizon_months=6)
+    options = run(shorter, paths=64, seed=1).to_dict()["options"]
+    assert options["self_hosted"]["total_cost"]["mean"] == pytest.approx(SH_BOTH[1.0] / 2)
+    assert options["hosted"]["total_cost"]["mean"] == pytest.approx((HOSTED_A + HOSTED_B) / 2)

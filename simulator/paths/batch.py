@@ -15,7 +15,7 @@ from typing import TypeVar
 import numpy as np
 
 from ..scenario.model import Option, Scenario
-from ..scenario.workloads import alone_key
+from ..scenario.workloads import alone_key, alone_scenario
 from .sampling import Streams
 from .workload import realized_volume
 
@@ -90,7 +90,7 @@ class Batch:
             cost = self.value("business.downtime_cost_per_hour") * share
             draws["business.downtime_cost_per_hour"] = np.broadcast_to(cost, (self.size,))
         return Batch(
-            scenario.workloads[workload],
+            alone_scenario(scenario, workload),
             draws,
             self.streams,
             self.volumes[workload],

@@ -20,10 +20,17 @@ from typing import Any
 
 from . import schema
 from .errors import ScenarioError, quoted, unknown
-from .model import Portfolio, Scenario
+from .model import Portfolio, Requirements, Scenario
 from .schema import check_option_name
 
-__all__ = ["PREFIX", "NOT_IN_PORTFOLIOS", "alone_key", "parse_workloads", "with_workloads"]
+__all__ = [
+    "PREFIX",
+    "NOT_IN_PORTFOLIOS",
+    "alone_key",
+    "alone_scenario",
+    "parse_workloads",
+    "with_workloads",
+]
 
 PREFIX = "workloads."
 
@@ -114,7 +121,14 @@ def with_workloads(scenario: Scenario, workloads: Mapping[str, dict], raw: Any) 
         parts = key.split(".")
         if len(parts) == 4 and parts[0] == "workloads" and parts[2] == "escalation_rate":
             _check_escalation(scenario, parts[3], key)
-    own = {name: _alone(scenario, name, workloads[name]["requirements"]) for name in names}
+    own = {
+        name: _alone(
+            scenario,
+            name,
+            dataclasses.replace(scenario.requirements, **workloads[name]["requirements"]),
+        )
+        for name in names
+    }
     portfolio = _portfolio(raw, scenario, names)
     allowed = {}
     for name in names:
@@ -149,7 +163,14 @@ def alone_key(rest: str) -> str:
     return f"workload.{rest}"
 
 
-def _alone(scenario: Scenario, name: str, requirements: dict[str, Any]) -> Scenario:
+def alone_scenario(scenario: Scenario, name: str) -> Scenario:
+    """Workload ``name``'s own scenario, made afresh from ``scenario`` as it is now (a
+    pilot's shorter horizon, a search's option terms), with the workload's own
+    requirements."""
+    return _alone(scenario, name, scenario.workloads[name].requirements)
+
+
+def _alone(scenario: Scenario, name: str, requirements: Requirements) -> Scenario:
     prefix = f"{PREFIX}{name}."
     quantities = {k: v for k, v in scenario.quantities.items() if not k.startswith(PREFIX)}
     for key, dist in scenario.quantities.items():
@@ -161,7 +182,7 @@ def _alone(scenario: Scenario, name: str, requirements: dict[str, Any]) -> Scena
         quantities=MappingProxyType(quantities),
         workloads=MappingProxyType({}),
         portfolio=None,
-        requirements=dataclasses.replace(scenario.requirements, **requirements),
+        requirements=requirements,
     )
 
 

@@ -228,6 +228,17 @@ def duration(seconds: float) -> str:
     return f"{hours / 24:,.0f} days"
 
 
+def portfolio_arrays(scenario: Scenario) -> int:
+    """Per-path arrays a run keeps for its portfolio search: each candidate's total and
+    first month for every set of workloads it may serve, every option's for all of
+    them, and each workload's month-1 tokens."""
+    portfolio = scenario.portfolio
+    if portfolio is None:
+        return 0
+    sets = 2 ** len(scenario.workloads) - 2 if portfolio.assign == "optimize" else 1
+    return 2 * (len(portfolio.candidates) * sets + len(scenario.options)) + len(scenario.workloads)
+
+
 def _cache_factor(array_bytes: float) -> float:
     """How much slower a path is costed in batches of arrays of this size than in the
     pilot's small ones."""
@@ -369,10 +380,26 @@ def estimate(
             kept_per_path += per_path
         # The batches' arrays, then their concatenation, side by side at the end.
         parts["kept"] = int(2 * paths * kept_per_path)
+    # The portfolio search: its per-path totals (the batches' arrays, their concatenation
+    # and the copies the search makes), the value of information's totals of the best
+    # assignments on the sample, and each batch's costs of every option for each
+    # workload alone (calibrated on scenarios/portfolio.toml: 8 kB a path and 3.2 GB at
+    # 200,000 paths, one worker).
+    searched = 3 * 8 * portfolio_arrays(scenario)
+    parts["portfolio"] = int(paths * searched)
+    if scenario.portfolio is not None:
+        served = (len(scenario.portfolio.candidates) + len(scenario.options)) * len(
+            scenario.workloads
+        )
+        parts["portfolio_batches"] = busy * chunk * months * 8 * 12 * served
+        parts["portfolio_sample"] = 3 * 8 * 256 * sample
     parts = {k: int(v) for k, v in parts.items()}
     memory = sum(parts.values())
     per_path_memory = (
-        (row_bytes * min(1.0, pile * 1.2) if path_data else 0.0) + 2 * kept_per_path + block_share
+        (row_bytes * min(1.0, pile * 1.2) if path_data else 0.0)
+        + 2 * kept_per_path
+        + block_share
+        + searched
     )
     disk_parts = {"paths.csv": 0, "paths.parquet": 0, "pages": 0}
     if report:

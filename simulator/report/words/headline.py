@@ -17,18 +17,10 @@ from ...scenario.text import printable
 from ..tables import cheapest_share
 from ..twins import folded, twins
 from .audit import paths_share
+from .card import Card
 from .portfolio import portfolio_cards, portfolio_sentence
 
 __all__ = ["Card", "Headline", "headline"]
-
-
-@dataclass(frozen=True)
-class Card:
-    """One number of the first screen: what it is, the number, and how to read it."""
-
-    label: str
-    value: str
-    detail: str
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ...decide.summary import SimulationResult
 from ...scenario.numbers import money, share
+from .card import Card
 
 __all__ = ["portfolio_cards", "portfolio_rows", "portfolio_sentence"]
 
@@ -61,8 +62,6 @@ def portfolio_cards(result: SimulationResult) -> list:
     """The first screen's numbers for a split assignment: its expected cost, its saving
     against the baseline and the best single option, its bad case, and how often it
     beats the baseline."""
-    from .headline import Card
-
     found = result.extra["portfolio"]
     scenario = result.scenario
     currency, months = scenario.currency, scenario.horizon_months
