@@ -241,6 +241,11 @@ def test_adding_a_workload_never_lowers_everything_on_an_option(requests, peak, 
             "not supported",
         ),
         (
+            lambda d: d["options"]["self_hosted"].update(reserved_gpus="optimize"),
+            "options.self_hosted.reserved_gpus",
+            "single [workload]",
+        ),
+        (
             lambda d: d["options"].update(
                 mix={"kind": "hybrid", "routes": [{"option": "api", "share": 1.0}]}
             ),

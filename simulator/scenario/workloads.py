@@ -110,6 +110,12 @@ def with_workloads(scenario: Scenario, workloads: Mapping[str, dict], raw: Any) 
         naming an unknown option or workload.
     """
     for option in scenario.options.values():
+        if option.params.get("reserved_gpus") == "optimize":
+            raise ScenarioError(
+                "is searched for a single [workload]; with several workloads give the count "
+                "to reserve (a run of one workload's scenario searches it)",
+                key=f"options.{option.name}.reserved_gpus",
+            )
         if option.kind in NOT_IN_PORTFOLIOS:
             raise ScenarioError(
                 f"a {option.kind} option is for a single [workload]; with [workloads.NAME] "
