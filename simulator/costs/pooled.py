@@ -171,37 +171,47 @@ def _sum(terms):
 
 
 def portfolio_paths(batch: Batch, *, shocked: bool = False) -> dict[str, np.ndarray]:
-    """Per path, what each candidate costs serving each set of workloads (and every
-    other option serving all of them), for the portfolio search:
-    ``portfolio:X:MASK`` the total over the horizon and ``portfolio1:X:MASK`` the
-    first month (``MASK`` a bit per workload, in file order), and
-    ``portfolio_demand:W`` workload ``W``'s month-1 tokens. Under a forecast shock
-    (``shocked``) only a fixed assignment is costed, nothing for a search."""
+    """What each candidate costs serving each set of workloads (and every other option
+    serving all of them), for the portfolio search: per path, ``portfolio:X:MASK`` the
+    total over the horizon (``MASK`` a bit per workload, in file order); summed over
+    the batch's paths, ``portfolio1:X:MASK:W`` workload ``W``'s share of the first
+    month, in proportion to its month-1 tokens among those of ``MASK``. Under a
+    forecast shock (``shocked``) only a fixed assignment is costed, nothing for a
+    search."""
     scenario = batch.scenario
     if shocked and scenario.portfolio.assign == "optimize":
         return {}
     names = tuple(scenario.workloads)
     everything = 2 ** len(names) - 1
+    tokens = [_first_tokens(batch.view(name)) for name in names]
     out: dict[str, np.ndarray] = {}
     candidates = scenario.portfolio.candidates
     for candidate in scenario.options:
         # Every option serving everything: the baseline, and each single choice.
-        parts = option_costs(batch, candidate)
-        monthly = monthly_total(parts, batch.shape)
+        monthly = monthly_total(option_costs(batch, candidate), batch.shape)
         out[f"portfolio:{candidate}:{everything}"] = monthly.sum(axis=0)
-        out[f"portfolio1:{candidate}:{everything}"] = monthly[0].copy()
-        if candidate in candidates:
-            wanted = _masks(scenario.portfolio, candidate, names)
-            for mask, (total, first) in _subsets(batch, candidate, names, wanted).items():
-                out[f"portfolio:{candidate}:{mask}"] = total
-                out[f"portfolio1:{candidate}:{mask}"] = first
-    for name in names:
-        view = batch.view(name)
-        tokens = view.value("workload.input_tokens_per_request") + view.value(
-            "workload.output_tokens_per_request"
-        )
-        out[f"portfolio_demand:{name}"] = np.broadcast_to(view.volume[0] * tokens, (batch.size,))
+        if candidate not in candidates:
+            continue
+        firsts = {everything: monthly[0]}
+        wanted = _masks(scenario.portfolio, candidate, names)
+        for mask, (total, first) in _subsets(batch, candidate, names, wanted).items():
+            out[f"portfolio:{candidate}:{mask}"] = total
+            firsts[mask] = first
+        for mask, first in firsts.items():
+            bits = [i for i in range(len(names)) if mask >> i & 1]
+            together = np.sum([tokens[i] for i in bits], axis=0)
+            for i in bits:
+                share = np.divide(tokens[i], together, out=np.zeros(batch.size), where=together > 0)
+                out[f"portfolio1:{candidate}:{mask}:{names[i]}"] = np.array([np.dot(first, share)])
     return out
+
+
+def _first_tokens(view: Batch) -> np.ndarray:
+    """A workload's month-1 tokens on each path."""
+    tokens = view.value("workload.input_tokens_per_request") + view.value(
+        "workload.output_tokens_per_request"
+    )
+    return np.broadcast_to(view.volume[0] * tokens, (view.size,))
 
 
 def _masks(portfolio, name: str, names: tuple[str, ...]) -> range | tuple[int, ...]:

@@ -134,8 +134,11 @@ class _Search:
             out[option] = out.get(option, 0) | 1 << i
         return out
 
-    def total(self, assignment) -> np.ndarray:
-        parts = [self.paths[f"portfolio:{o}:{m}"] for o, m in self.masks(assignment).items()]
+    def total(self, assignment, paths: int | None = None) -> np.ndarray:
+        """Per path (the first ``paths`` only, if given), the assignment's total."""
+        parts = [
+            self.paths[f"portfolio:{o}:{m}"][:paths] for o, m in self.masks(assignment).items()
+        ]
         return np.sum(parts, axis=0) if len(parts) > 1 else parts[0]
 
     def score(self, assignment) -> tuple[float, tuple[str, ...]]:
@@ -185,9 +188,9 @@ def _analyses(search, ranked, baseline, inputs, result) -> dict[str, Any]:
     if not inputs or len(ranked) < 2:
         return {}
     paths = len(next(iter(inputs.values())))
-    chosen = search.total(ranked[0][1])[:paths]
+    chosen = search.total(ranked[0][1], paths)
     effects = sensitivity(inputs, {"portfolio": chosen, "baseline": baseline[:paths]}, "baseline")
-    totals = {str(i): search.total(a)[:paths] for i, (_, a) in enumerate(ranked[:VOI_ASSIGNMENTS])}
+    totals = {str(i): search.total(a, paths) for i, (_, a) in enumerate(ranked[:VOI_ASSIGNMENTS])}
     value = value_of_information(result, inputs, totals, "0", list(totals))
     value["assignments"] = len(totals)
     return {
@@ -211,12 +214,13 @@ def _by_workload(paths, names, chosen) -> dict[str, dict[str, Any]]:
     masks: dict[str, int] = {}
     for i, option in enumerate(chosen):
         masks[option] = masks.get(option, 0) | 1 << i
-    demand = {n: paths[f"portfolio_demand:{n}"] for n in names}
-    out = {}
-    for name, option in zip(names, chosen, strict=True):
-        mask = masks[option]
-        together = sum(demand[n] for j, n in enumerate(names) if mask >> j & 1)
-        share = np.divide(demand[name], together, out=np.zeros_like(together), where=together > 0)
-        first = paths[f"portfolio1:{option}:{mask}"]
-        out[name] = {"option": option, "monthly_spend_today": float(np.mean(first * share))}
-    return out
+    count = next(len(v) for k, v in paths.items() if k.startswith("portfolio:"))
+    return {
+        name: {
+            "option": option,
+            "monthly_spend_today": float(
+                paths[f"portfolio1:{option}:{masks[option]}:{name}"].sum() / count
+            ),
+        }
+        for name, option in zip(names, chosen, strict=True)
+    }

@@ -229,14 +229,13 @@ def duration(seconds: float) -> str:
 
 
 def portfolio_arrays(scenario: Scenario) -> int:
-    """Per-path arrays a run keeps for its portfolio search: each candidate's total and
-    first month for every set of workloads it may serve, every option's for all of
-    them, and each workload's month-1 tokens."""
+    """Per-path arrays a run keeps for its portfolio search: each candidate's total for
+    every set of workloads it may serve, and every option's for all of them."""
     portfolio = scenario.portfolio
     if portfolio is None:
         return 0
     sets = 2 ** len(scenario.workloads) - 2 if portfolio.assign == "optimize" else 1
-    return 2 * (len(portfolio.candidates) * sets + len(scenario.options)) + len(scenario.workloads)
+    return len(portfolio.candidates) * sets + len(scenario.options)
 
 
 def _cache_factor(array_bytes: float) -> float:
@@ -383,9 +382,9 @@ def estimate(
     # The portfolio search: its per-path totals (the batches' arrays, their concatenation
     # and the copies the search makes), the value of information's totals of the best
     # assignments on the sample, and each batch's costs of every option for each
-    # workload alone (calibrated on scenarios/portfolio.toml: 8 kB a path and 3.2 GB at
-    # 200,000 paths, one worker).
-    searched = 3 * 8 * portfolio_arrays(scenario)
+    # workload alone (calibrated on scenarios/portfolio.toml, one worker: 4.9 GB at
+    # 200,000 paths, 6.0 GB at 400,000; estimated 5.3 and 7.6).
+    searched = 6 * 8 * portfolio_arrays(scenario)
     parts["portfolio"] = int(paths * searched)
     if scenario.portfolio is not None:
         served = (len(scenario.portfolio.candidates) + len(scenario.options)) * len(
