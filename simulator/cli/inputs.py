@@ -124,8 +124,6 @@ def init_command(file, force, no_check, **given):
       simulate init
       simulate init mine.toml --requests-per-month 2e6 --model openai:gpt-4.1
     """
-    from dataclasses import fields
-
     from ..fit.fragment import write_new
     from ..scenario.template import Answers, starting_scenario
 
@@ -166,7 +164,6 @@ def init_command(file, force, no_check, **given):
             type=click.Choice(["none", "limited", "dedicated"]),
         )
     answers["ops_capacity"] = capacity or defaults.ops_capacity
-    assert set(answers) <= {f.name for f in fields(Answers)}
     path = file or Path("scenario.toml")
     write_new(path, starting_scenario(Answers(**answers)), force=force)
     click.echo(f"Wrote {path}")

@@ -31,7 +31,14 @@ from . import api
 from .registry import MODELS, monthly_total, notes_discarded, option_costs
 from .self_hosted import average_demand, peak_to_average
 
-__all__ = ["PER_WORKLOAD", "POOLED", "portfolio_paths", "pooled_peak", "served_costs"]
+__all__ = [
+    "PER_WORKLOAD",
+    "POOLED",
+    "assignment_masks",
+    "portfolio_paths",
+    "pooled_peak",
+    "served_costs",
+]
 
 PER_WORKLOAD = ("traffic", "fallback", "downtime", "baseline_traffic")
 """Components each workload's traffic bills, added up over the workloads."""
@@ -214,12 +221,21 @@ def _first_tokens(view: Batch) -> np.ndarray:
     return np.broadcast_to(view.volume[0] * tokens, (view.size,))
 
 
+def assignment_masks(assignment) -> dict[str, int]:
+    """For an assignment (one option for each workload, in file order), the set of
+    workloads each option it uses serves, as a mask: bit ``i`` for workload ``i``."""
+    out: dict[str, int] = {}
+    for i, option in enumerate(assignment):
+        out[option] = out.get(option, 0) | 1 << i
+    return out
+
+
 def _masks(portfolio, name: str, names: tuple[str, ...]) -> range | tuple[int, ...]:
     """The sets of workloads (by mask) candidate ``name`` may serve: every proper one
     for a search, only its own for a fixed assignment."""
     if portfolio.assign == "optimize":
         return range(1, 2 ** len(names) - 1)
-    mask = sum(1 << i for i, n in enumerate(names) if portfolio.assign[n] == name)
+    mask = assignment_masks([portfolio.assign[n] for n in names]).get(name, 0)
     return (mask,) if 0 < mask < 2 ** len(names) - 1 else ()
 
 

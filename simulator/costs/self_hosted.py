@@ -99,18 +99,23 @@ def peak_to_average(batch: Batch):
     return peak if is_zero(deferrable) else deferrable + (1.0 - deferrable) * peak
 
 
-def average_demand(option: Option, batch: Batch, volume: np.ndarray) -> np.ndarray:
-    """A stack's average demand each month in weighted tokens (or replica-seconds) per
-    second, ``V_t * (1 - escalation_rate) * work / (hours_per_month * 3600)``."""
-    value = batch.option_value
-    work, _ = request_work(
+def _work(option: Option, batch: Batch):
+    """A request's work on stack ``option`` and the work a replica does a second (see
+    :func:`~simulator.scenario.capacity.request_work`)."""
+    return request_work(
         option,
         batch.scenario.quantities,
-        lambda key: value(option, key),
+        lambda key: batch.option_value(option, key),
         batch.value("workload.input_tokens_per_request"),
         batch.value("workload.output_tokens_per_request"),
     )
-    escalation = value(option, "escalation_rate")
+
+
+def average_demand(option: Option, batch: Batch, volume: np.ndarray) -> np.ndarray:
+    """A stack's average demand each month in weighted tokens (or replica-seconds) per
+    second, ``V_t * (1 - escalation_rate) * work / (hours_per_month * 3600)``."""
+    work, _ = _work(option, batch)
+    escalation = batch.option_value(option, "escalation_rate")
     return volume * ((1.0 - escalation) * work / (batch.scenario.hours_per_month * 3600))
 
 
@@ -142,28 +147,20 @@ def serving_replicas(option: Option, batch: Batch, volume: np.ndarray, *, hourly
     """
     params = option.params
     value = batch.option_value
-    scenario = batch.scenario
-    hours = scenario.hours_per_month
     escalation = value(option, "escalation_rate")
-    work, rate = request_work(
-        option,
-        scenario.quantities,
-        lambda key: value(option, key),
-        batch.value("workload.input_tokens_per_request"),
-        batch.value("workload.output_tokens_per_request"),
-    )
+    _, rate = _work(option, batch)
     # Owned GPUs are always provisioned for peak and have no autoscale_overhead key.
     autoscale = params["provisioning"] == "autoscale"
     overhead = value(option, "autoscale_overhead") if autoscale else 1.2
-    demand = volume * ((1.0 - escalation) * work / (hours * 3600))
-    deferrable = batch.value("workload.deferrable_share")
-    profile = scenario.load_profile
+    profile = batch.scenario.load_profile
     load = None
-    if batch.pooled is not None:
+    if batch.pooled is not None:  # several workloads: their pooled demand and peak
         demand, peak = batch.pooled(option)
     elif profile is None:
-        peak = peak_to_average(batch)
+        demand, peak = average_demand(option, batch, volume), peak_to_average(batch)
     else:
+        demand = average_demand(option, batch, volume)
+        deferrable = batch.value("workload.deferrable_share")
         burst = batch.value("workload.within_hour_burst") * (1.0 - deferrable)
         peak = deferrable + burst * max(profile)
         if autoscale:

@@ -24,12 +24,19 @@ from typing import Any
 
 import numpy as np
 
+from ..costs.pooled import assignment_masks
 from ..engine.tally import cvar
 from ..scenario.requirements import exclusions
 from .recommend import value_of_information
 from .sensitivity import sensitivity
 
-__all__ = ["EXHAUSTIVE", "RUNNERS_UP", "allowed_options", "portfolio_summary"]
+__all__ = [
+    "EXHAUSTIVE",
+    "RUNNERS_UP",
+    "allowed_options",
+    "assignment_total",
+    "portfolio_summary",
+]
 
 EXHAUSTIVE = 100_000
 """Most assignments searched one by one."""
@@ -107,6 +114,13 @@ def portfolio_summary(result, inputs: Mapping[str, np.ndarray] | None = None) ->
     }
 
 
+def assignment_total(paths, assignment, count: int | None = None) -> np.ndarray:
+    """Per path (the first ``count`` only, if given), the total of an assignment (one
+    option for each workload, in file order) from a run's ``portfolio`` arrays."""
+    parts = [paths[f"portfolio:{o}:{m}"][:count] for o, m in assignment_masks(assignment).items()]
+    return np.sum(parts, axis=0) if len(parts) > 1 else parts[0]
+
+
 def allowed_options(result) -> dict[str, tuple[str, ...]]:
     """For each workload, its candidates that meet every requirement binding it: the
     scenario's ``[requirements]`` and the workload's own."""
@@ -128,22 +142,14 @@ class _Search:
         self.paths, self.names, self.choices, self.objective = paths, names, choices, objective
         self.means = {k: float(v.mean()) for k, v in paths.items() if k.startswith("portfolio:")}
 
-    def masks(self, assignment) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for i, option in enumerate(assignment):
-            out[option] = out.get(option, 0) | 1 << i
-        return out
-
     def total(self, assignment, paths: int | None = None) -> np.ndarray:
         """Per path (the first ``paths`` only, if given), the assignment's total."""
-        parts = [
-            self.paths[f"portfolio:{o}:{m}"][:paths] for o, m in self.masks(assignment).items()
-        ]
-        return np.sum(parts, axis=0) if len(parts) > 1 else parts[0]
+        return assignment_total(self.paths, assignment, paths)
 
     def score(self, assignment) -> tuple[float, tuple[str, ...]]:
         if self.objective == "mean":
-            value = sum(self.means[f"portfolio:{o}:{m}"] for o, m in self.masks(assignment).items())
+            masks = assignment_masks(assignment).items()
+            value = sum(self.means[f"portfolio:{o}:{m}"] for o, m in masks)
         else:
             value = cvar(self.total(assignment))
         return value, tuple(assignment)
@@ -211,9 +217,7 @@ def _describe(total: np.ndarray) -> dict[str, float]:
 def _by_workload(paths, names, chosen) -> dict[str, dict[str, Any]]:
     """Each workload's option, and its month-1 spend: the option's first month for the
     workloads it serves, shared in proportion to their month-1 tokens."""
-    masks: dict[str, int] = {}
-    for i, option in enumerate(chosen):
-        masks[option] = masks.get(option, 0) | 1 << i
+    masks = assignment_masks(chosen)
     count = next(len(v) for k, v in paths.items() if k.startswith("portfolio:"))
     return {
         name: {

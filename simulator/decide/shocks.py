@@ -22,6 +22,7 @@ from ..engine.run import default_workers
 from ..scenario.errors import ScenarioError
 from ..scenario.model import Scenario
 from .policy import simulate
+from .portfolio import assignment_total
 from .summary import summarize
 
 if TYPE_CHECKING:  # concurrent.futures is imported when a stress test runs
@@ -107,10 +108,7 @@ def _assignment(outcome) -> dict[str, float] | None:
     if portfolio is None or portfolio.assign == "optimize" or not outcome.portfolio:
         return None
     names = tuple(outcome.scenario.workloads)
-    masks: dict[str, int] = {}
-    for i, name in enumerate(names):
-        masks[portfolio.assign[name]] = masks.get(portfolio.assign[name], 0) | 1 << i
-    total = np.sum([outcome.portfolio[f"portfolio:{o}:{m}"] for o, m in masks.items()], axis=0)
+    total = assignment_total(outcome.portfolio, [portfolio.assign[n] for n in names])
     base = outcome.portfolio[f"portfolio:{outcome.scenario.baseline}:{2 ** len(names) - 1}"]
     return {"mean_total": float(total.mean()), "p_cheaper": float(np.mean(total < base))}
 

@@ -157,8 +157,8 @@ def week_rates(stamps: np.ndarray) -> np.ndarray:
     end = start + np.timedelta64(HOUR_S, "s")
     seen = np.minimum(end, stamps[-1]) - np.maximum(start, stamps[0])
     seen = np.maximum(seen.astype("int64"), 0) / 1e9
-    index = ((stamps.astype("datetime64[h]") - first).astype("int64"),)
-    per_hour = np.bincount(index[0], minlength=len(hours)).astype(float)
+    index = (stamps.astype("datetime64[h]") - first).astype("int64")
+    per_hour = np.bincount(index, minlength=len(hours)).astype(float)
     week = _hour_of_week(start)
     counts = np.bincount(week, weights=per_hour, minlength=168)
     exposure = np.bincount(week, weights=seen, minlength=168)

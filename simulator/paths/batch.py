@@ -78,17 +78,17 @@ class Batch:
             if key.startswith(prefix):
                 draws[alone_key(key[len(prefix) :])] = values
         if f"{prefix}downtime_cost_per_hour" not in scenario.quantities:
+            size = (self.size,)
             forecasts = {
-                n: self.value(f"workloads.{n}.requests_per_month") for n in scenario.workloads
+                n: np.broadcast_to(self.value(f"workloads.{n}.requests_per_month"), size)
+                for n in scenario.workloads
             }
             everything = sum(forecasts.values())
             share = np.divide(
-                forecasts[workload], everything, out=np.zeros(self.size), where=everything > 0
-            ) if isinstance(everything, np.ndarray) else (
-                forecasts[workload] / everything if everything > 0 else 0.0
-            )  # fmt: skip
+                forecasts[workload], everything, out=np.zeros(size), where=everything > 0
+            )
             cost = self.value("business.downtime_cost_per_hour") * share
-            draws["business.downtime_cost_per_hour"] = np.broadcast_to(cost, (self.size,))
+            draws["business.downtime_cost_per_hour"] = np.broadcast_to(cost, size)
         return Batch(
             alone_scenario(scenario, workload),
             draws,
