@@ -44,7 +44,7 @@ soak: compile  ## repeat the tests of hangs and races SOAK_PASSES times
 # The first screen of the shipped reports at desktop and phone widths, for the docs
 # (needs the system's Chromium: apt-get install -y chromium).
 screenshots: compile  ## write docs/images/<scenario>-<width>.png
-	$(BIN)/python scripts/screenshots.py logistics
+	$(BIN)/python scripts/screenshots.py logistics portfolio
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -39,4 +39,4 @@ def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["logistics"])
+    main(sys.argv[1:] or ["logistics", "portfolio"])

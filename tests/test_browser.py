@@ -131,3 +131,21 @@ def test_printed_no_chart_is_taller_than_a_page(browser, page_url, tmp_path):
     assert heights and max(heights) <= 267 / 25.4 * 96
     assert page.locator(".scroll-hint").first.is_hidden()
     page.close()
+
+
+def test_the_portfolio_first_screen_gives_the_split_at_both_widths(browser, tmp_path):
+    folder = tmp_path / "portfolio"
+    result = run(load_scenario(SCENARIOS / "portfolio.toml"), paths=2000, seed=5)
+    write_report(result, folder)
+    for width, height in ((1400, 900), (390, 844)):
+        page = browser.new_page(viewport={"width": width, "height": height})
+        page.goto((folder / "index.html").as_uri())
+        seen = _boxes(page)
+        assert seen["scrollWidth"] <= width
+        assert page.inner_text(".headline").startswith("Feature by feature, ")
+        assert seen["headline"]["top"] < height and seen["cards"][0]["top"] < height
+        if width == 1400:
+            labels = page.locator(".card-label").all_text_contents()
+            assert "SAVING AGAINST ONE OPTION FOR ALL" in [label.upper() for label in labels]
+            assert all(c["bottom"] <= height for c in seen["cards"])
+        page.close()

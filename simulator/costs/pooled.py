@@ -26,6 +26,7 @@ import dataclasses
 import numpy as np
 
 from ..paths.batch import Batch
+from ..paths.sampling import BLOCK_SIZE
 from ..scenario.model import Option
 from . import api
 from .registry import MODELS, monthly_total, notes_discarded, option_costs
@@ -181,7 +182,8 @@ def portfolio_paths(batch: Batch, *, shocked: bool = False) -> dict[str, np.ndar
     """What each candidate costs serving each set of workloads (and every other option
     serving all of them), for the portfolio search: per path, ``portfolio:X:MASK`` the
     total over the horizon (``MASK`` a bit per workload, in file order); summed over
-    the batch's paths, ``portfolio1:X:MASK:W`` workload ``W``'s share of the first
+    each block of paths (the same sums however blocks are grouped into batches),
+    ``portfolio1:X:MASK:W`` workload ``W``'s share of the first
     month, in proportion to its month-1 tokens among those of ``MASK``. Under a
     forecast shock (``shocked``) only a fixed assignment is costed, nothing for a
     search."""
@@ -209,8 +211,14 @@ def portfolio_paths(batch: Batch, *, shocked: bool = False) -> dict[str, np.ndar
             together = np.sum([tokens[i] for i in bits], axis=0)
             for i in bits:
                 share = np.divide(tokens[i], together, out=np.zeros(batch.size), where=together > 0)
-                out[f"portfolio1:{candidate}:{mask}:{names[i]}"] = np.array([np.dot(first, share)])
+                out[f"portfolio1:{candidate}:{mask}:{names[i]}"] = _block_sums(first * share)
     return out
+
+
+def _block_sums(values: np.ndarray) -> np.ndarray:
+    # A batch starts on a block's first path; summing block by block keeps the result
+    # independent of the chunk size and of how many threads a BLAS dot would use.
+    return np.array([values[i : i + BLOCK_SIZE].sum() for i in range(0, values.size, BLOCK_SIZE)])
 
 
 def _first_tokens(view: Batch) -> np.ndarray:

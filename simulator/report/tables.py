@@ -130,17 +130,20 @@ def fitted_table(header: tuple[str, ...], rows: list[tuple[str, ...]], width: in
     return text_table(header, wrapped)
 
 
-def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    """A plain aligned table: text left-aligned in the first column, the rest right;
-    every cell printable, so the table is safe on a terminal whatever it holds."""
+def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]], text_columns: int = 1) -> str:
+    """A plain aligned table: the first ``text_columns`` columns (text) left-aligned,
+    the rest (numbers) right; every cell printable, so the table is safe on a terminal
+    whatever it holds."""
     header = tuple(printable(h) for h in header)
     rows = [tuple(printable(c) for c in row) for row in rows]
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
 
     def line(cells):
-        first = cells[0].ljust(widths[0])
-        rest = [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest]).rstrip()
+        aligned = [
+            c.ljust(w) if i < text_columns else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(aligned).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(header), rule, *(line(r) for r in rows)])

@@ -131,7 +131,11 @@ def summary_text(result, width: int | None = None, wide: bool = False) -> str:
         lines += ["", *_wrapped(note, width)]
     rows = portfolio_rows(result)
     if rows:
-        lines += ["", "Feature by feature:", text_table(("Workload", "Option", "Month 1"), rows)]
+        lines += [
+            "",
+            "Feature by feature:",
+            text_table(("Workload", "Option", "Month 1"), rows, text_columns=2),
+        ]
     lines += ["", *_wrapped(f"Recommendation: {told.sentence}", width)]
     found = cautions(shown)
     if found:

@@ -27,13 +27,12 @@ def portfolio_sentence(result: SimulationResult) -> str | None:
     scenario = result.scenario
     currency, months = scenario.currency, scenario.horizon_months
     options = result.options
-    parts = ", ".join(
-        f"{workload} to {options[option].label}" for workload, option in found["assignment"].items()
-    )
+    served: dict[str, list[str]] = {}
+    for workload, option in found["assignment"].items():
+        served.setdefault(option, []).append(workload)
+    parts = "; ".join(f"{_listed(names)} on {options[o].label}" for o, names in served.items())
     cost = found["total_cost"]["mean"]
-    text = (
-        f"Assign feature by feature, {parts}: {money(cost, currency)} expected over {months} months"
-    )
+    text = f"Feature by feature, {parts}: {money(cost, currency)} expected over {months} months"
     if best is not None:
         saved = found["versus_single"][best]
         text += (
@@ -42,6 +41,11 @@ def portfolio_sentence(result: SimulationResult) -> str | None:
         )
     base = options[scenario.baseline].label
     return text + f"; cheaper than {base} for everything on {share(found['p_cheaper'])} of paths."
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def portfolio_rows(result: SimulationResult) -> list[tuple[str, str, str]]:
