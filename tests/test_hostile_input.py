@@ -38,6 +38,7 @@ from simulator.scenario import errors
 from simulator.scenario.errors import SimulationError
 from simulator.scenario.schema import MAX_DEPTH, MAX_FILE_BYTES, check_structure
 from simulator.scenario.text import BIDI_CONTROLS, printable, prose
+from simulator.scenario.units import label_of
 
 from .conftest import ONE_API, ROOT, SCENARIOS
 
@@ -723,7 +724,7 @@ def test_report_md_tables_have_their_columns_and_every_label_intact(hostile):
     tables = {tuple(header): rows for header, rows in _tables(_tokens(hostile["markdown"]))}
     expected = [
         COLUMNS,
-        ("Input", "Applies to", "Distribution", "p5", "p50", "p95"),
+        ("Input", "Applies to", "As written", "p5", "p50", "p95", "Source"),
         ("Option", "Year 1", "Year 2"),
         ("Option", "Mean total", "Where the money goes (mean)"),
         ("Volume x", "Growth rate x", *rivals, "Cheapest most often"),
@@ -742,8 +743,9 @@ def test_report_md_tables_have_their_columns_and_every_label_intact(hostile):
     assert {row[0] for row in tables[expected[3]]} == labels
     assert {row[-1] for row in tables[expected[4]]} <= labels
     inputs = tables[expected[1]]
-    assert {row[0] for row in inputs} == set(result.scenario.inputs)  # code spans, intact
-    assert {row[1] for row in inputs} <= labels | {"workload"}
+    # Each input's name in words, then its key as a code span, intact.
+    assert {row[0] for row in inputs} == {f"{label_of(k)} ({k})" for k in result.scenario.inputs}
+    assert {row[1] for row in inputs} <= labels | {"Workload"}
     spend = tables[expected[5]][0][1]
     assert printable(result.options[result.scenario.baseline].label) in spend
 

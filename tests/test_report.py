@@ -23,6 +23,7 @@ from simulator.report.words.audit import cautions
 from simulator.report.writer import ReportWriter, write_report
 from simulator.scenario.errors import ScenarioError, SimulationError
 from simulator.scenario.numbers import axis_money, money, number, share
+from simulator.scenario.units import label_of, unit_of, written
 
 from .conftest import SCENARIOS
 
@@ -219,8 +220,8 @@ def test_html_has_verdict_inputs_and_run_facts(streamed):
     scenario = outcome.scenario
     assert "is the cheapest option on" in text
     for key in scenario.inputs:
-        assert key in text
-        assert scenario.quantities[key].describe() in text
+        assert key in text and label_of(key) in text
+        assert written(scenario.quantities[key], unit_of(key), scenario.currency) in text
     assert scenario.source_sha256 in text
     assert f"{PATHS:,}" in text
     assert f"--seed {SEED}" in text

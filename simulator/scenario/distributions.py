@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import ScenarioError, unknown
+from .notes import MAX_NOTE
 from .special import beta_inverse, ndtri, norm_cdf, norm_sf
 
 __all__ = [
@@ -474,7 +475,13 @@ def parse_distribution(value: Any, key: str) -> Distribution:
     if not isinstance(name, str) or name not in FAMILIES:
         raise ScenarioError(unknown(name, "a distribution", FAMILIES), key=key)
     family = FAMILIES[name]
-    allowed = ("dist", *family.keys, *family.optional)
+    allowed = ("dist", *family.keys, *family.optional, "source")
+    source = value.get("source")
+    if source is not None and not (isinstance(source, str) and len(source) <= MAX_NOTE):
+        raise ScenarioError(
+            f"'source' must be text of at most {MAX_NOTE} characters, got {source!r:.80}",
+            key=key,
+        )
     for extra in value:
         if extra not in allowed:
             raise ScenarioError(

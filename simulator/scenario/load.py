@@ -25,10 +25,12 @@ import stat
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .errors import ScenarioError, unknown
 from .model import Scenario
+from .notes import comment_notes
 from .parse import OPTIONAL_TABLES, parse_scenario
 from .schema import MAX_DEPTH, MAX_FILE_BYTES, check_structure
 
@@ -74,7 +76,7 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     1000
     """
     file = str(path)
-    document, data = _read_document(Path(path), file)
+    document, data, text = _read_document(Path(path), file)
     overrides = tuple(overrides)
     try:
         document = apply_overrides(document, overrides)
@@ -82,7 +84,15 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     except ScenarioError as err:
         raise err.with_file(file) from None
     digest = hashlib.sha256(data).hexdigest()
-    return dataclasses.replace(scenario, source_sha256=digest, overrides=overrides)
+    notes = {**comment_notes(text), **scenario.notes}
+    # A value given with --set is no longer the one its comment describes.
+    changed = [item.partition("=")[0].strip() for item in overrides]
+    notes = {
+        k: v for k, v in notes.items() if not any(k == c or k.startswith(c + ".") for c in changed)
+    }
+    return dataclasses.replace(
+        scenario, source_sha256=digest, overrides=overrides, notes=MappingProxyType(notes)
+    )
 
 
 def load_document(path: str | Path, overrides: Iterable[str] = ()) -> tuple[dict[str, Any], str]:
@@ -97,15 +107,15 @@ def load_document(path: str | Path, overrides: Iterable[str] = ()) -> tuple[dict
         nests too deeply, or an override cannot be applied.
     """
     file = str(path)
-    document, _ = _read_document(Path(path), file)
+    document, _, _ = _read_document(Path(path), file)
     try:
         return apply_overrides(document, overrides), file
     except ScenarioError as err:
         raise err.with_file(file) from None
 
 
-def _read_document(path: Path, file: str) -> tuple[dict[str, Any], bytes]:
-    """The TOML document in the file at ``path``, and the file's bytes."""
+def _read_document(path: Path, file: str) -> tuple[dict[str, Any], bytes, str]:
+    """The TOML document in the file at ``path``, the file's bytes and its text."""
     data = read_regular_file(path, file)
     try:
         text = data.decode("utf-8")
@@ -123,7 +133,7 @@ def _read_document(path: Path, file: str) -> tuple[dict[str, Any], bytes]:
         check_structure(document)
     except ScenarioError as err:
         raise err.with_file(file) from None
-    return document, data
+    return document, data, text
 
 
 def read_regular_file(

@@ -130,6 +130,10 @@ class Scenario:
     source: str | None = None
     source_sha256: str | None = None
     overrides: tuple[str, ...] = ()
+    notes: Mapping[str, str] = field(default_factory=dict)
+    """Where each number comes from, by dotted key path: a distribution table's
+    ``source``, or (read from a file) the comment on or above its line; see
+    :mod:`simulator.scenario.notes`."""
     load_profile: tuple[float, ...] | None = None
     """The workload's hours scaled to mean 1 (1, 24 or 168 of them), when it has a
     ``load_profile``."""

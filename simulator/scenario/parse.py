@@ -35,6 +35,7 @@ from .model import (
     Scenario,
     StressSettings,
 )
+from .notes import table_notes
 from .profiles import load_profile
 from .references import STACK_KINDS, check_migrations, check_references
 from .schema import REQUIRED, Field, check_option_name, check_structure
@@ -476,6 +477,7 @@ def parse_scenario(document: Mapping[str, Any], *, source: str | None = None) ->
         stress=StressSettings(**stress),
         requirements=Requirements(**requirements),
         source=source,
+        notes=MappingProxyType(table_notes(document)),
         price_catalogue=_catalogue(options, price_date),
         load_profile=profile,
     )

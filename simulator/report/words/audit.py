@@ -13,8 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...decide.summary import SimulationResult
-from ...scenario.numbers import number, share
+from ...scenario.notes import note_of
+from ...scenario.numbers import share
 from ...scenario.text import printable, printable_result
+from ...scenario.units import label_of, unit_of, with_unit, written
 
 __all__ = [
     "InputRow",
@@ -101,14 +103,17 @@ class InputRow:
     p5: str
     p50: str
     p95: str
+    label: str = ""
+    source: str = ""
 
 
 def input_rows(
     result: SimulationResult, sampled: Mapping[str, np.ndarray] | None = None
 ) -> list[InputRow]:
-    """Every uncertain input: its dotted key, what it belongs to, its distribution and
-    its 5th, 50th and 95th percentiles as sampled (``sampled`` maps a key to those
-    three numbers), or else as the distribution gives them."""
+    """Every uncertain input: its dotted key and its name in words, what it belongs
+    to, its distribution and its 5th, 50th and 95th percentiles as sampled
+    (``sampled`` maps a key to those three numbers), or else as the distribution gives
+    them, all in the input's unit (percentages as percentages), and its source note."""
     scenario = result.scenario
     rows = []
     for key in scenario.inputs:
@@ -116,14 +121,18 @@ def input_rows(
         values = sampled.get(key) if sampled else None
         if values is None:
             values = dist.ppf(np.array([0.05, 0.5, 0.95]))
+        unit = unit_of(key)
+        p5, p50, p95 = (with_unit(float(v), unit, scenario.currency) for v in values[:3])
         rows.append(
             InputRow(
                 key=key,
                 applies_to=printable(_owner(result, key)),
-                distribution=dist.describe(),
-                p5=number(float(values[0])),
-                p50=number(float(values[1])),
-                p95=number(float(values[2])),
+                distribution=written(dist, unit, scenario.currency),
+                p5=p5,
+                p50=p50,
+                p95=p95,
+                label=label_of(key),
+                source=note_of(scenario.notes, key),
             )
         )
     return rows
@@ -133,4 +142,6 @@ def _owner(result: SimulationResult, key: str) -> str:
     parts = key.split(".")
     if parts[0] == "options" and parts[1] in result.options:
         return result.options[parts[1]].label
-    return parts[0]
+    if parts[0] == "workloads":
+        return f"Workload {parts[1]}"
+    return parts[0].capitalize()
