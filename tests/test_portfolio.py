@@ -391,3 +391,31 @@ def test_workloads_follow_a_changed_scenario():
     options = run(shorter, paths=64, seed=1).to_dict()["options"]
     assert options["self_hosted"]["total_cost"]["mean"] == pytest.approx(SH_BOTH[1.0] / 2)
     assert options["hosted"]["total_cost"]["mean"] == pytest.approx((HOSTED_A + HOSTED_B) / 2)
+
+
+def test_the_search_over_pruned_sets_finds_the_best_fixed_assignment():
+    # Four workloads; "chat" may not go to the stack and "ops" must stay inside (only
+    # the stack keeps data in): the search costs the stack only for sets without
+    # "chat", the APIs only for sets without "ops". Its answer and cost must be the
+    # best of the allowed assignments each costed as given.
+    import itertools
+
+    document = two_uncertain(peak_coincidence=0.3)
+    docs = document["workloads"]["docs"]
+    document["workloads"]["chat"]["candidates"] = ["api", "hosted"]
+    document["workloads"]["batch"] = {**docs, "peak_to_average": 1.2}
+    document["workloads"]["ops"] = {**docs, "requirements": {"data_residency": True}}
+    for name in ("api", "hosted"):
+        document["options"][name]["data_leaves_perimeter"] = True
+    found = run(parse_scenario(document), paths=3000).to_dict()["portfolio"]
+    choices = {"docs": ["api", "hosted", "self_hosted"], "chat": ["api", "hosted"]}
+    choices |= {"batch": choices["docs"], "ops": ["self_hosted"]}
+    costs = {}
+    for picked in itertools.product(*choices.values()):
+        fixed = copy.deepcopy(document)
+        fixed["portfolio"] = {"assign": dict(zip(choices, picked, strict=True))}
+        costs[picked] = run(parse_scenario(fixed), paths=3000).to_dict()["portfolio"]
+    best = min(costs, key=lambda a: costs[a]["total_cost"]["mean"])
+    assert tuple(found["assignment"].values()) == best
+    assert found["total_cost"] == costs[best]["total_cost"]
+    assert found["by_workload"] == costs[best]["by_workload"]

@@ -28,6 +28,7 @@ import numpy as np
 from ..paths.batch import Batch
 from ..paths.sampling import BLOCK_SIZE
 from ..scenario.model import Option
+from ..scenario.requirements import exclusions
 from . import api
 from .registry import MODELS, monthly_total, notes_discarded, option_costs
 from .self_hosted import average_demand, peak_to_average
@@ -108,13 +109,16 @@ def _api_traffic(option: Option, batch: Batch, served, alone) -> dict[str, np.nd
     return api.committed_bill(option, batch, usage, serving, None)
 
 
-def _pooled_gpus(option: Option, batch: Batch, served) -> dict[str, np.ndarray]:
-    """A stack's GPU components for the combined demand of ``served``."""
+def _pooled_gpus(option: Option, batch: Batch, served, sums=None) -> dict[str, np.ndarray]:
+    """A stack's GPU components for the combined demand of ``served``; ``sums``, when
+    given, are their ``(d, e, e^2)`` summed already (read, never written)."""
     views = [batch.view(w) for w in served]
     coincidence = batch.value("scenario.peak_coincidence") if _has_coincidence(batch) else 1.0
 
     def pooled(stack: Option):
-        return _combined([_demand(stack, v) for v in views], coincidence)
+        if sums is None:
+            return _combined([_demand(stack, v) for v in views], coincidence)
+        return _peak(sums[0].copy(), sums[1], sums[2], coincidence)
 
     first = views[0]
     # The pooled demand replaces the volume's: the model reads no other (its unserved
@@ -148,7 +152,7 @@ def pooled_peak(demands, peaks, coincidence):
 
 
 def _combined(terms, coincidence):
-    """:func:`pooled_peak` from each workload's ``(d, e, e^2)``, in a few passes."""
+    """:func:`pooled_peak` from each workload's ``(d, e, e^2)``."""
     if len(terms) == 1:
         total, together, squares = (np.array(t, dtype=float, copy=True) for t in terms[0])
     else:  # the first sum makes the array: no copy first
@@ -157,14 +161,42 @@ def _combined(terms, coincidence):
         total += demand
         together += excess
         squares += square
-    if not (np.ndim(coincidence) == 0 and coincidence == 1):
-        np.sqrt(squares, out=squares)
-        together *= coincidence
-        squares *= 1.0 - coincidence
-        together += squares
-    together += total
-    peak = np.divide(together, total, out=np.ones_like(total), where=total > 0)
+    return _peak(total, together, squares, coincidence)
+
+
+def _peak(total, together, squares, coincidence):
+    """``(d, (d + x) / d)`` from the summed ``(d, e, e^2)``; ``together`` and
+    ``squares`` are read, never written, and ``total`` is returned as it is."""
+    if np.ndim(coincidence) == 0 and coincidence == 1:
+        top = together + total
+    else:
+        top = together * coincidence
+        spread = np.sqrt(squares)
+        spread *= 1.0 - coincidence
+        top += spread
+        top += total
+    peak = np.divide(top, total, out=np.ones_like(total), where=total > 0)
     return total, peak
+
+
+def _prefix_sums(terms, masks):
+    """``(mask, sums)`` for each mask of two or more workloads in ``masks``, ``sums``
+    their ``terms`` added up. Each set's sums are its first workloads' plus its last
+    one's, in bit order: one addition a set, and the same numbers :func:`_combined`
+    adds."""
+    wanted = set(masks)
+
+    def visit(mask, low, acc):
+        for j in range(low, len(terms)):
+            grown = mask | 1 << j
+            if not any(m & grown == grown for m in wanted):
+                continue
+            sums = terms[j] if acc is None else tuple(map(np.add, acc, terms[j]))
+            if acc is not None and grown in wanted:
+                yield grown, sums
+            yield from visit(grown, j + 1, sums)
+
+    yield from visit(0, 0, None)
 
 
 def _has_coincidence(batch: Batch) -> bool:
@@ -202,7 +234,7 @@ def portfolio_paths(batch: Batch, *, shocked: bool = False) -> dict[str, np.ndar
         if candidate not in candidates:
             continue
         firsts = {everything: monthly[0]}
-        wanted = _masks(scenario.portfolio, candidate, names)
+        wanted = _masks(scenario, candidate, names)
         for mask, (total, first) in _subsets(batch, candidate, names, wanted).items():
             out[f"portfolio:{candidate}:{mask}"] = total
             firsts[mask] = first
@@ -238,13 +270,22 @@ def assignment_masks(assignment) -> dict[str, int]:
     return out
 
 
-def _masks(portfolio, name: str, names: tuple[str, ...]) -> range | tuple[int, ...]:
-    """The sets of workloads (by mask) candidate ``name`` may serve: every proper one
-    for a search, only its own for a fixed assignment."""
+def _masks(scenario, name: str, names: tuple[str, ...]) -> list[int] | tuple[int, ...]:
+    """The sets of workloads (by mask) candidate ``name`` may serve: for a search, every
+    proper one whose workloads all have it among their candidates and whose
+    requirements known before the run (data residency, operations capacity) it meets;
+    only its own for a fixed assignment."""
+    portfolio = scenario.portfolio
+    everything = 2 ** len(names) - 1
     if portfolio.assign == "optimize":
-        return range(1, 2 ** len(names) - 1)
+        able = 0
+        for i, workload in enumerate(names):
+            own = portfolio.allowed.get(workload, portfolio.candidates)
+            if name in own and name not in exclusions(scenario.workloads[workload], {}):
+                able |= 1 << i
+        return [m for m in range(1, everything) if m & able == m]
     mask = assignment_masks([portfolio.assign[n] for n in names]).get(name, 0)
-    return (mask,) if 0 < mask < 2 ** len(names) - 1 else ()
+    return (mask,) if 0 < mask < everything else ()
 
 
 def _subsets(batch: Batch, name: str, names: tuple[str, ...], masks) -> dict[int, tuple]:
@@ -268,13 +309,18 @@ def _subsets(batch: Batch, name: str, names: tuple[str, ...], masks) -> dict[int
     own = [_sums(pick(a, PER_WORKLOAD), shape) for a in alone]
     gpus = [_sums(pick(a, POOLED), shape) for a in alone]
     once = _sums({k: v for k, v in alone[0].items() if k not in PER_WORKLOAD + POOLED}, shape)
+    # A stack's GPUs for several workloads: the pooled fleet, not the sum of theirs.
+    fleets = {}
+    several = [m for m in masks if m & (m - 1)] if option.kind != "api" else []
+    if several:
+        demands = [_demand(option, batch.view(w)) for w in names]
+        for mask, sums in _prefix_sums(demands, several):
+            served = tuple(n for i, n in enumerate(names) if mask >> i & 1)
+            fleets[mask] = _sums(_pooled_gpus(option, batch, served, sums), shape)
     out = {}
     for mask in masks:
         bits = [i for i in range(len(names)) if mask >> i & 1]
-        if len(bits) == 1 or option.kind == "api":
-            fleet = [gpus[i] for i in bits]
-        else:  # a stack's GPUs for several workloads: the pooled fleet, not the sum
-            fleet = [_sums(_pooled_gpus(option, batch, tuple(names[i] for i in bits)), shape)]
+        fleet = [fleets[mask]] if mask in fleets else [gpus[i] for i in bits]
         terms = [once, *(own[i] for i in bits), *fleet]
         out[mask] = (np.sum([s[0] for s in terms], axis=0), np.sum([s[1] for s in terms], axis=0))
     return out

@@ -417,7 +417,10 @@ def _needs(option: Option, batch: Batch, volume: np.ndarray, start) -> _Needs:
     value = batch.option_value
     hours = batch.scenario.hours_per_month
     replicas, escalation, load = serving_replicas(option, batch, volume, hourly=True)
-    life = lifecycle(option, batch, start)
+    if start is None:  # the same for every workload (and set of workloads) served
+        life = batch.shared(f"life:{option.name}", lambda b: lifecycle(option, b))
+    else:
+        life = lifecycle(option, batch, start)
     in_setup, serving = life.in_setup, life.serving
     covered = busiest = None
     if load is not None and not rents_on_demand_only(option, batch.scenario):
