@@ -101,6 +101,35 @@ def test_the_first_screen_at_1400_holds_the_decision_numbers_table_and_a_chart(
     page.close()
 
 
+def test_every_chart_keeps_its_text_inside_and_apart(browser, page_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(page_url)
+    # Each chart's drawn text, as the browser lays it out: outside the chart or over
+    # another piece of text, a label is cut off or unreadable.
+    found = page.evaluate(
+        """() => [...document.querySelectorAll('figure svg')].map((svg) => {
+          const frame = svg.getBoundingClientRect();
+          const boxes = [...svg.querySelectorAll('text')]
+            .filter((t) => t.textContent.trim())
+            .map((t) => [t.textContent, t.getBoundingClientRect()]);
+          const outside = boxes.filter(([, r]) => r.left < frame.left - 1
+            || r.right > frame.right + 1 || r.top < frame.top - 1
+            || r.bottom > frame.bottom + 1).map(([s]) => s);
+          const overlaps = [];
+          boxes.forEach(([s, a], i) => boxes.slice(i + 1).forEach(([t, b]) => {
+            const across = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+            const down = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+            if (across > 1 && down > 1) overlaps.push(s + ' / ' + t);
+          }));
+          return {texts: boxes.length, outside, overlaps};
+        })"""
+    )
+    assert len(found) >= 6 and all(chart["texts"] > 5 for chart in found)
+    assert [c["outside"] for c in found if c["outside"]] == []
+    assert [c["overlaps"] for c in found if c["overlaps"]] == []
+    page.close()
+
+
 def test_at_phone_width_nothing_overflows_and_chart_text_is_readable(browser, page_url):
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(page_url)

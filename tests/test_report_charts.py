@@ -216,3 +216,46 @@ def test_a_single_option_gets_the_charts_that_apply():
     assert slugs == ["cost-ranges", "cost-curves", "monthly-cost"]
     for chart in CHARTS[:2]:
         assert chart.draw(outcome).get_suptitle()
+
+
+def _drawn_texts(figure):
+    """Every piece of text the figure draws, with its box in pixels: tick labels only
+    for ticks inside the axis's view (matplotlib keeps the others but does not draw
+    them)."""
+    from matplotlib.text import Text
+
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    undrawn = set()
+    for ax in figure.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            slack = (high - low) * 1e-9
+            for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]:
+                if not low - slack <= tick.get_loc() <= high + slack:
+                    undrawn |= {id(tick.label1), id(tick.label2)}
+    return [
+        (t.get_text(), t.get_window_extent(renderer))
+        for t in figure.findobj(Text)
+        if id(t) not in undrawn and t.get_visible() and t.get_text().strip()
+    ]
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
+def test_no_chart_text_is_clipped_or_overlaps(path):
+    import itertools
+
+    result = run(load_scenario(path), paths=600, seed=2)
+    for chart in CHARTS:
+        if not chart.applies(result):
+            continue
+        figure = chart.draw(result)
+        width, height = figure.bbox.width, figure.bbox.height
+        texts = _drawn_texts(figure)
+        for text, box in texts:
+            inside = box.x0 >= -0.5 and box.y0 >= -0.5 and box.x1 <= width + 0.5
+            assert inside and box.y1 <= height + 0.5, (chart.slug, text, box.bounds)
+        for (one, a), (other, b) in itertools.combinations(texts, 2):
+            across = min(a.x1, b.x1) - max(a.x0, b.x0)
+            down = min(a.y1, b.y1) - max(a.y0, b.y0)
+            assert across <= 1 or down <= 1, (chart.slug, one, other)

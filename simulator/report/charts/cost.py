@@ -21,6 +21,7 @@ from .drawing import (
     TITLE_WIDTH,
     column_count,
     figure_title,
+    log_ticks,
     money_axis,
     new_figure,
     option_colours,
@@ -141,11 +142,8 @@ def cost_curves(result: SimulationResult) -> Figure:
         ax.set_ylim(0, 1)
         low, high = ax.dataLim.x0, ax.dataLim.x1
         if low > 0 and high / low > LOG_SCALE_RATIO:
-            from matplotlib.ticker import LogLocator, NullFormatter
-
             ax.set_xscale("log")
-            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-            ax.xaxis.set_minor_formatter(NullFormatter())
+            log_ticks(ax.xaxis)
             ax.set_xlabel(f"Total cost over {months} months (log scale)")
         else:
             if low >= 0:
@@ -192,6 +190,8 @@ def cost_ranges(result: SimulationResult) -> Figure:
     colours = option_colours(result)
     chosen = result.extra.get("recommendation", {}).get("option")
     names = sorted(result.options, key=lambda n: (n != chosen, result.options[n].total_cost.mean))
+    from matplotlib.ticker import MaxNLocator
+
     with style():
         figure = new_figure(5.0, 1.2 + 0.7 * len(names))
         ax = figure.add_subplot()
@@ -209,6 +209,7 @@ def cost_ranges(result: SimulationResult) -> Figure:
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
         ax.set_xlim(left=0)
+        ax.xaxis.set_major_locator(MaxNLocator(5))  # room for "$1.25M" at 500 px
         money_axis(ax.xaxis, currency)
         ax.set_xlabel(f"Total cost over {months} months", fontsize=10)
         figure_title(figure, wrap("Total cost: 90% range, median and mean", 44))
@@ -374,8 +375,8 @@ def savings_histograms(result: SimulationResult) -> Figure:
             share_axis(ax.yaxis)
             if i % columns == 0:
                 ax.set_ylabel("Share of paths")
-            if i + columns >= panels:
-                ax.set_xlabel(f"Saving over {months} months (below zero: costs more)")
+        # One label for every panel: under each, it ran past the figure and its neighbours.
+        figure.supxlabel(f"Saving over {months} months (below zero: costs more)", fontsize=10)
         figure_title(figure, _savings_finding(result))
     return figure
 

@@ -27,6 +27,7 @@ __all__ = [
     "TITLE_WIDTH",
     "column_count",
     "figure_title",
+    "log_ticks",
     "money_axis",
     "new_figure",
     "option_colours",
@@ -115,8 +116,18 @@ def new_figure(width: float, height: float) -> Figure:
 
 
 def figure_title(figure: Figure, text: str) -> None:
-    """Title ``figure`` with ``text`` (what the chart finds), left-aligned and wrapped."""
-    figure.suptitle(wrap(text, 95), x=0.01, ha="left")
+    """Title ``figure`` with ``text`` (what the chart finds), left-aligned and wrapped
+    to the figure's width (about 8.5 characters of bold 12-point text an inch)."""
+    figure.suptitle(wrap(text, int(figure.get_figwidth() * 8.5)), x=0.01, ha="left")
+
+
+def log_ticks(axis) -> None:
+    """Ticks of a log-scaled ``axis`` at 1, 2 and 5 of each decade, and no minor tick
+    labels: matplotlib's are TeX, which this style leaves unparsed ("$" is money)."""
+    from matplotlib.ticker import LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def money_axis(axis, currency: str) -> None:

@@ -17,6 +17,7 @@ from .drawing import (
     TITLE_WIDTH,
     column_count,
     figure_title,
+    log_ticks,
     money_axis,
     new_figure,
     option_colours,
@@ -200,6 +201,7 @@ def volume_breakeven_curves(result: SimulationResult) -> Figure:
                     gid=f"volume-breakeven:{name}:{key}",
                 )
         ax.set_xscale("log")
+        log_ticks(ax.xaxis)
         ax.set_xlim(low, high)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _multiplier(x)))
         ax.set_ylim(-0.03, 1.03)

@@ -13,6 +13,7 @@ from ...decide.summary import SimulationResult
 from ...scenario.numbers import axis_money, share
 from .drawing import (
     figure_title,
+    log_ticks,
     money_axis,
     new_figure,
     option_colours,
@@ -172,11 +173,15 @@ def breakeven_curves(result: SimulationResult) -> Figure:
                     [median], [0.5], "o", color=colours[name], ms=6, mec="white", label="_median"
                 )
                 medians.setdefault(median, []).append(name)
-        for median, names in medians.items():
+        # A label is about 6% of the axis wide: one too close to the last steps down.
+        step, last = 0, -math.inf
+        for median, names in sorted(medians.items()):
+            step = step + 1 if median - last < 0.07 * months else 0
+            last = median
             ax.annotate(
                 f"month {median}",
                 (median, 0.5),
-                xytext=(4, -12),
+                xytext=(4, -12 - 11 * step),
                 textcoords="offset points",
                 fontsize=8,
                 color=colours[names[0]] if len(names) == 1 else "#333333",
@@ -262,6 +267,7 @@ def trigger_search(result: SimulationResult) -> Figure:
             if chosen:
                 ax.axvline(chosen, color=colours[name], lw=1, alpha=0.6)
             ax.set_xscale("log")
+            log_ticks(ax.xaxis)
             ax.xaxis.set_major_formatter(lambda v, _: axis_money(v, currency))
             money_axis(ax.yaxis, currency)
             ax.set_xlabel("Trigger: monthly spend on the start option that starts migration")
