@@ -171,7 +171,7 @@ def test_the_portfolio_first_screen_gives_the_split_at_both_widths(browser, tmp_
         page.goto((folder / "index.html").as_uri())
         seen = _boxes(page)
         assert seen["scrollWidth"] <= width
-        assert page.inner_text(".headline").startswith("Feature by feature, ")
+        assert page.inner_text(".headline").startswith("Split by feature: ")
         assert seen["headline"]["top"] < height and seen["cards"][0]["top"] < height
         if width == 1400:
             labels = page.locator(".card-label").all_text_contents()

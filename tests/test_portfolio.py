@@ -278,7 +278,7 @@ def test_the_report_and_the_terminal_open_with_the_split(tmp_path):
     assert result.exit_code == 0, result.output
     text = result.stdout
     assert "Feature by feature:" in text
-    assert "Recommendation: Feature by feature, a on self_hosted; b on hosted" in text
+    assert "Recommendation: Split by feature: a on self_hosted; b on hosted." in text
     assert max(len(line) for line in text.splitlines()) <= 100
     page = (out / "report.md").read_text(encoding="utf-8")
     section = page.split("## Feature by feature", 1)[1].split("\n## ", 1)[0]
@@ -310,7 +310,7 @@ def test_the_first_screen_shows_the_split_not_one_option():
     from simulator.scenario.numbers import money
 
     told = headline(run(parse_scenario(known(1.0)), paths=64, seed=1))
-    assert told.sentence.startswith("Feature by feature, a on self_hosted; b on hosted")
+    assert told.sentence.startswith("Split by feature: a on self_hosted; b on hosted.")
     cards = {card.label: card.value for card in told.cards}
     assert cards["Expected cost"] == money(MIXED)
     # Against all on the stack (312,720): 14,716.80, written as money writes it.

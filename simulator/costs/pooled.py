@@ -111,14 +111,16 @@ def _api_traffic(option: Option, batch: Batch, served, alone) -> dict[str, np.nd
 
 def _pooled_gpus(option: Option, batch: Batch, served, sums=None) -> dict[str, np.ndarray]:
     """A stack's GPU components for the combined demand of ``served``; ``sums``, when
-    given, are their ``(d, e, e^2)`` summed already (read, never written)."""
+    given, are their :func:`_demand` terms summed already (read, never written)."""
     views = [batch.view(w) for w in served]
     coincidence = batch.value("scenario.peak_coincidence") if _has_coincidence(batch) else 1.0
 
     def pooled(stack: Option):
-        if sums is None:
-            return _combined([_demand(stack, v) for v in views], coincidence)
-        return _peak(sums[0].copy(), sums[1], sums[2], coincidence)
+        summed = sums if sums is not None else _summed([_demand(stack, v) for v in views])
+        if len(summed) == 1:  # autoscale: the average demand alone
+            return summed[0].copy(), 1.0
+        # Peak provisioning sizes for d + x, given as the demand at a peak of 1.
+        return _top(*summed, coincidence), 1.0
 
     first = views[0]
     # The pooled demand replaces the volume's: the model reads no other (its unserved
@@ -129,11 +131,16 @@ def _pooled_gpus(option: Option, batch: Batch, served, sums=None) -> dict[str, n
 
 
 def _demand(option: Option, view: Batch):
-    """A workload's average demand ``d`` on stack ``option``, its peak excess ``e`` and
-    ``e^2``, once per batch (the search pools them in every set of workloads)."""
+    """A workload's terms for pooling on stack ``option``, once per batch (the search
+    pools them in every set of workloads): its average demand ``d``, and for a stack
+    provisioned for the peak its peak excess ``e`` and ``e^2`` (an autoscaled stack
+    follows the average)."""
 
     def compute():
-        return _terms(average_demand(option, view, view.volume), peak_to_average(view))
+        demand = average_demand(option, view, view.volume)
+        if option.params.get("provisioning", "peak") != "peak":
+            return (np.asarray(demand, dtype=float),)
+        return _terms(demand, peak_to_average(view))
 
     return view.cached(f"pooled_demand:{option.name}", compute)
 
@@ -148,41 +155,39 @@ def pooled_peak(demands, peaks, coincidence):
     """Combined average demand and peak-to-average of workloads with average demands
     ``demands`` and peaks ``peaks``: ``(d, (d + x) / d)`` (1 where ``d`` is 0), with
     ``x = c * sum e_w + (1 - c) * sqrt(sum e_w^2)`` and ``e_w = d_w * (P_w - 1)``."""
-    return _combined([_terms(d, p) for d, p in zip(demands, peaks, strict=True)], coincidence)
+    total, together, squares = _summed([_terms(d, p) for d, p in zip(demands, peaks, strict=True)])
+    top = _top(total, together, squares, coincidence)
+    return total, np.divide(top, total, out=np.ones_like(total), where=total > 0)
 
 
-def _combined(terms, coincidence):
-    """:func:`pooled_peak` from each workload's ``(d, e, e^2)``."""
+def _summed(terms):
+    """Each workload's terms added up, in file order, as fresh arrays."""
     if len(terms) == 1:
-        total, together, squares = (np.array(t, dtype=float, copy=True) for t in terms[0])
-    else:  # the first sum makes the array: no copy first
-        total, together, squares = (np.add(a, b) for a, b in zip(terms[0], terms[1], strict=True))
-    for demand, excess, square in terms[2:]:
-        total += demand
-        together += excess
-        squares += square
-    return _peak(total, together, squares, coincidence)
+        return tuple(np.array(t, dtype=float, copy=True) for t in terms[0])
+    sums = tuple(map(np.add, terms[0], terms[1]))  # the first sum makes the arrays
+    for more in terms[2:]:
+        for total, term in zip(sums, more, strict=True):
+            total += term
+    return sums
 
 
-def _peak(total, together, squares, coincidence):
-    """``(d, (d + x) / d)`` from the summed ``(d, e, e^2)``; ``together`` and
-    ``squares`` are read, never written, and ``total`` is returned as it is."""
+def _top(total, together, squares, coincidence):
+    """``d + x``, the demand a peak-provisioned stack sizes for, from the summed
+    ``(d, e, e^2)`` (read, never written)."""
     if np.ndim(coincidence) == 0 and coincidence == 1:
-        top = together + total
-    else:
-        top = together * coincidence
-        spread = np.sqrt(squares)
-        spread *= 1.0 - coincidence
-        top += spread
-        top += total
-    peak = np.divide(top, total, out=np.ones_like(total), where=total > 0)
-    return total, peak
+        return together + total
+    top = together * coincidence
+    spread = np.sqrt(squares)
+    spread *= 1.0 - coincidence
+    top += spread
+    top += total
+    return top
 
 
 def _prefix_sums(terms, masks):
     """``(mask, sums)`` for each mask of two or more workloads in ``masks``, ``sums``
     their ``terms`` added up. Each set's sums are its first workloads' plus its last
-    one's, in bit order: one addition a set, and the same numbers :func:`_combined`
+    one's, in bit order: one addition a set, and the same numbers :func:`_summed`
     adds."""
     wanted = set(masks)
 

@@ -319,6 +319,7 @@ def monthly_costs(
         preemptions) and
         ``downtime`` (unserved hours, when there is no fallback); each a number or an
         array that broadcasts to ``(months, paths)``.
+        On a batch pooling several workloads (``batch.pooled``), only the GPU components.
     """
     needs = _needs(option, batch, volume, start)
     life = needs.life
@@ -338,12 +339,11 @@ def monthly_costs(
         gpus = {"gpus": bill.on_demand, "reserved_gpus": bill.reserved, "spot_gpus": bill.spot}
         preempted = bill.preempted
     if batch.pooled is not None:
-        # GPUs for several workloads at once: their unserved traffic is costed per workload.
-        fallback = downtime = 0.0
-    else:
-        fallback, downtime = unserved_costs(
-            option, batch, volume, life, needs.team, needs.escalation, preempted
-        )
+        # GPUs for several workloads at once: the rest is paid once or per workload.
+        return gpus
+    fallback, downtime = unserved_costs(
+        option, batch, volume, life, needs.team, needs.escalation, preempted
+    )
     return {
         **gpus,
         **_running_costs(option, batch, needs),

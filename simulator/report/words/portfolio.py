@@ -32,12 +32,12 @@ def portfolio_sentence(result: SimulationResult) -> str | None:
         served.setdefault(option, []).append(workload)
     parts = "; ".join(f"{_listed(names)} on {options[o].label}" for o, names in served.items())
     cost = found["total_cost"]["mean"]
-    text = f"Feature by feature, {parts}: {money(cost, currency)} expected over {months} months"
+    text = f"Split by feature: {parts}. {money(cost, currency)} expected over {months} months"
     if best is not None:
         saved = found["versus_single"][best]
         text += (
             f", {money(saved, currency)} ({saved / options[best].total_cost.mean:.0%}) less than "
-            f"the best single option, {options[best].label} for everything"
+            f"the best single option ({options[best].label} for everything)"
         )
     base = options[scenario.baseline].label
     return text + f"; cheaper than {base} for everything on {share(found['p_cheaper'])} of paths."
