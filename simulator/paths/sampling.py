@@ -16,7 +16,7 @@ import numpy as np
 
 from ..scenario.copula import copula_matrix
 from ..scenario.model import Correlation, Scenario
-from ..scenario.special import ndtri
+from ..scenario.special import ndtri, normal_cdf
 
 __all__ = [
     "BLOCK_SIZE",
@@ -128,11 +128,9 @@ class Streams:
 
 
 def _correlate(uniforms: Mapping[str, np.ndarray], correlations: Sequence[Correlation]):
-    from scipy.special import ndtr  # only for scenarios with correlations
-
     names, factor = copula_matrix(correlations)
     z = ndtri(np.column_stack([uniforms[n] for n in names]))
-    correlated = ndtr(np.einsum("pi,ji->pj", z, factor))
+    correlated = normal_cdf(np.einsum("pi,ji->pj", z, factor))
     # Keep uniforms strictly inside (0, 1) after the round trip through the normal.
     correlated = np.clip(correlated, _HALF_ULP, _BELOW_ONE)
     return {n: correlated[:, i] for i, n in enumerate(names)}
