@@ -334,3 +334,21 @@ def test_options_that_never_win_a_bin_are_left_out():
     # A choice input can single out the paths where it saves: it stays a rival there.
     choice = np.where(totals["rarely1"] < totals["chosen"], 1.0, 0.0)
     assert evppi(choice, totals, allowed, "chosen") > 0
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.floats(0, 400_000), min_size=1, max_size=8), st.integers(0, 4))
+def test_a_trigger_costed_from_kept_months_is_the_trigger_costed_afresh(triggers, months):
+    # total_for_trigger keeps each path's total by the month it migrates in and costs
+    # only paths a trigger moves to a new month: whatever triggers came before, its
+    # totals must be those of the policy costed on the whole batch for that trigger.
+    from simulator.costs.staged import _policy_total, total_for_trigger
+    from simulator.decide.reservation import search_batches
+
+    scenario = parse_scenario(_document(trigger_monthly_cost=1e5, trigger_months=months))
+    option = scenario.options["policy"]
+    (batch,) = search_batches(scenario, 11, 2000)
+    (fresh,) = search_batches(scenario, 11, 2000)
+    for trigger in [*triggers, math.inf, 0.0]:
+        total, _ = total_for_trigger(option, batch, trigger)
+        np.testing.assert_array_equal(total, _policy_total(option, fresh, trigger))

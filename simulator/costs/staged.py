@@ -105,16 +105,40 @@ def costs_for_trigger(
     return start | then, begin
 
 
-def total_for_trigger(option: Option, batch: Batch, trigger) -> tuple[np.ndarray, np.ndarray]:
+def total_for_trigger(
+    option: Option, batch: Batch, trigger: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Total cost of the policy with ``trigger`` per path, shape ``(paths,)``, and the
-    month each path's migration begins (see :func:`costs_for_trigger`)."""
-    start, then, migrating, begin = _stages(option, batch, trigger)
+    month each path's migration begins (see :func:`costs_for_trigger`).
+
+    A path's total depends on its trigger only through that month, so a search that
+    tries many triggers on one batch costs each path once for each month it migrates
+    in: the totals are kept by month and path, and only the paths a trigger moves to a
+    month not costed before are costed (on their own, as costs are per path).
+    """
+    months = batch.scenario.horizon_months
+    begin = migration_start(start_costs(option, batch)[1], trigger, option.params["trigger_months"])
+    month = begin.astype(np.intp)
+    known = batch.cached(
+        f"trigger_totals:{option.name}", lambda: np.full((months + 1, batch.size), np.nan)
+    )
+    column = np.arange(batch.size)
+    todo = np.flatnonzero(np.isnan(known[month, column]))
+    if todo.size:
+        within = batch if todo.size == batch.size else batch.take(todo)
+        known[month[todo], todo] = _policy_total(option, within, trigger)
+    return known[month, column], begin
+
+
+def _policy_total(option: Option, batch: Batch, trigger: float) -> np.ndarray:
+    """:func:`total_for_trigger`, costed on every path of ``batch``."""
+    start, then, migrating, _ = _stages(option, batch, trigger)
     total = monthly_total(start, batch.shape)
     if migrating.size == batch.size:
         total += monthly_total(then, batch.shape)
     elif migrating.size:
         total[:, migrating] += monthly_total(then, (batch.shape[0], migrating.size))
-    return total.sum(axis=0), begin
+    return total.sum(axis=0)
 
 
 def _stages(option: Option, batch: Batch, trigger):
