@@ -102,11 +102,10 @@ def _dotted(text: str) -> str:
     return ".".join(p.strip("\"'") for p in parts)
 
 
-def _comment(value: str) -> str:
-    """The comment ending a value's line: the first ``#`` outside a string."""
-    quote = None
-    escaped = False
-    for i, char in enumerate(value):
+def _unquoted(text: str):
+    """``(index, character)`` of each character of a TOML line outside its strings."""
+    quote, escaped = None, False
+    for i, char in enumerate(text):
         if quote:
             if escaped:
                 escaped = False
@@ -116,9 +115,14 @@ def _comment(value: str) -> str:
                 quote = None
         elif char in "\"'":
             quote = char
-        elif char == "#":
-            return value[i + 1 :].strip()
-    return ""
+        else:
+            yield i, char
+
+
+def _comment(value: str) -> str:
+    """The comment ending a value's line: from the first ``#`` outside a string."""
+    start = next((i for i, char in _unquoted(value) if char == "#"), None)
+    return "" if start is None else value[start + 1 :].strip()
 
 
 def _skip_continuation(value: str, lines) -> None:
@@ -140,21 +144,9 @@ def _skip_continuation(value: str, lines) -> None:
 
 def _depth(text: str) -> int:
     """How many more brackets ``text`` opens than closes, outside strings and comments."""
-    depth, quote, escaped = 0, None, False
-    for char in text:
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\" and quote == '"':
-                escaped = True
-            elif char == quote:
-                quote = None
-        elif char in "\"'":
-            quote = char
-        elif char == "#":
+    depth = 0
+    for _, char in _unquoted(text):
+        if char == "#":
             break
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
+        depth += (char in "[{") - (char in "]}")
     return depth
