@@ -65,6 +65,9 @@ SAMPLING_SEEDS = range(1, 21)
 TARGET_P_SE = 0.002
 TARGET_MEAN_REL_SE = 0.002
 
+# The hand-written script's median at 1M paths (section 3), the yardstick of later ratios.
+HAND_1M: dict[str, float] = {}
+
 # (what, target, measured, met or None when there is no target) for the summary.
 TARGETS: list[tuple[str, str, str, bool | None]] = []
 
@@ -267,11 +270,12 @@ def section_speed() -> str:
         )
     sim = results[sim_default]
     ratio = sim.wall_s / hand.wall_s
-    met = ratio <= 1.0
+    HAND_1M["wall_s"] = hand.wall_s
+    met = ratio <= 2.0
     TARGETS.append(
         (
             "simulate vs hand-written NumPy, model.toml, 1M paths",
-            "no slower (ratio <= 1)",
+            "at most 2.0x",
             f"{ratio:.2f}x ({sim.wall_s:.2f} s vs {hand.wall_s:.2f} s)",
             met,
         )
@@ -302,7 +306,7 @@ multiplied by 10 (its memory is not scaled).
 
 {table(headers, rows)}
 
-**Target: simulate no slower than the hand-written script.** {verdict(met)}: simulate
+**Target: simulate at most 2.0x the hand-written script.** {verdict(met)}: simulate
 with its default {WORKERS} workers takes {sim.wall_s:.2f} s against {hand.wall_s:.2f} s,
 {ratio:.2f} times the hand-written script's time (one worker:
 {results["simulate --workers 1"].wall_s / hand.wall_s:.2f} times). The hand-written script
@@ -365,38 +369,84 @@ def five_option_logistics(folder: Path) -> str:
 
 
 def section_logistics() -> str:
-    log("5. logistics at 1M paths")
+    log("5. logistics at 1M and 100,000 paths")
+    two, one = f"1M paths, default ({WORKERS} workers)", "1M paths, --workers 1"
+    small = f"100,000 paths, default ({WORKERS} workers)"
     with tempfile.TemporaryDirectory() as folder:
         five = five_option_logistics(Path(folder))
         jobs = {
-            f"default ({WORKERS} workers)": (simulate_cmd(LOGISTICS, "--paths", "1000000"), 3),
-            "--workers 1": (simulate_cmd(LOGISTICS, "--paths", "1000000", "--workers", "1"), 3),
-            f"five options, default ({WORKERS} workers)": (
+            two: (simulate_cmd(LOGISTICS, "--paths", "1000000"), 3),
+            one: (simulate_cmd(LOGISTICS, "--paths", "1000000", "--workers", "1"), 3),
+            f"1M paths, five options, default ({WORKERS} workers)": (
                 simulate_cmd(five, "--paths", "1000000"),
                 3,
             ),
+            small: (simulate_cmd(LOGISTICS, "--paths", "100000"), 5),
         }
         results = measure_interleaved(jobs)
+    hand = HAND_1M["wall_s"]
+    checks = {  # label: (target ratio, measured ratio, what it is a ratio of)
+        two: (14.0, results[two].wall_s / hand, "the hand-written script's 1M run"),
+        one: (1.6, results[one].wall_s / results[two].wall_s, f"the {WORKERS}-worker run"),
+        small: (4.0, results[small].wall_s / hand, "the hand-written script's 1M run"),
+    }
     rows = []
     for label, m in results.items():
-        met = m.wall_s < 4.0
-        TARGETS.append((f"logistics.toml, 1M paths, {label}", "< 4 s", f"{m.wall_s:.2f} s", met))
-        rows.append([label, m.runs, f"{m.wall_s:.2f}", f"{m.cpu_s:.2f}", mib(m), verdict(met)])
-    one, default = results["--workers 1"], results[f"default ({WORKERS} workers)"]
-    headers = ["run", "runs", "median wall s", "median CPU s", "peak RSS MiB", "< 4 s"]
-    table_ = table(headers, rows)
-    return f"""## 5. The full scenario: scenarios/logistics.toml at 1,000,000 paths
+        target, ratio, of = checks.get(label, (None, None, ""))
+        met = None if target is None else ratio <= target
+        if target is not None:
+            TARGETS.append(
+                (
+                    f"logistics.toml, {label}",
+                    f"at most {target:g}x {of}",
+                    f"{ratio:.2f}x ({m.wall_s:.2f} s)",
+                    met,
+                )
+            )
+        shown = "" if ratio is None else f"{ratio:.2f}x {of}"
+        rows.append([label, m.runs, f"{m.wall_s:.2f}", f"{m.cpu_s:.2f}", mib(m), shown])
+    headers = ["run", "runs", "median wall s", "median CPU s", "peak RSS MiB", "ratio"]
+    warm = warm_run_seconds()
+    TARGETS.append(
+        (
+            "logistics.toml, warm run() in one process, 100,000 paths",
+            "under 0.6 s",
+            f"{warm:.2f} s",
+            warm < 0.6,
+        )
+    )
+    return f"""## 5. The full scenario: scenarios/logistics.toml at 1,000,000 and 100,000 paths
 
-`simulate scenarios/logistics.toml --paths 1000000 --no-report --json` (36 months; five
+`simulate scenarios/logistics.toml --paths N --no-report --json` (36 months; five
 options with people, upgrades and fallbacks, plus a staged policy whose trigger is
 searched on the first 20,000 paths before the run, and the value of information computed
-on the first 200,000), 3 whole-process runs each, interleaved. "Five options" is the same
-file without the staged policy (the scenario the speed target was set for; it still
-computes the value of information), written to a temporary folder for the run.
+on the first 200,000), whole-process runs, interleaved. "Five options" is the same
+file without the staged policy, written to a temporary folder for the run. Ratios are
+to the hand-written script's 1M run in section 3 ({hand:.2f} s) or, for one worker, to
+the {WORKERS}-worker run.
 
-{table_}
+{table(headers, rows)}
 
-Speed-up from {WORKERS} workers: {one.wall_s / default.wall_s:.2f}x."""
+In one process, after a first run: `run(load_scenario("scenarios/logistics.toml"),
+paths=100_000)` takes {warm:.2f} s (median of 5), the figure for what-if use in a
+notebook."""
+
+
+def warm_run_seconds(repeats: int = 5) -> float:
+    """Median seconds of ``run()`` on logistics at 100,000 paths in one process, warm."""
+    code = (
+        "import statistics, time\n"
+        "from simulator import load_scenario, run\n"
+        "s = load_scenario('scenarios/logistics.toml')\n"
+        "run(s, paths=100_000, seed=1)\n"
+        "times = []\n"
+        f"for i in range({repeats}):\n"
+        "    t = time.perf_counter(); run(s, paths=100_000, seed=1)\n"
+        "    times.append(time.perf_counter() - t)\n"
+        "print(statistics.median(times))\n"
+    )
+    out = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return float(out.stdout.strip())
 
 
 # 5b. The portfolio search
@@ -428,7 +478,7 @@ def section_portfolio() -> str:
             "portfolio search, 5 workloads x 4 candidates (1,024 assignments), 100k paths: "
             "what it adds",
             "a few seconds",
-            f"{added:.1f} s",
+            f"{added:.1f} s, {added / wide.wall_s:.0%} of the run ({wide.wall_s:.1f} s)",
             None,
         )
     )
@@ -452,6 +502,52 @@ workload and the assignment's own sets only. 3 whole-process runs each, interlea
 Unrestricted, the search adds {added:.1f} s ({wide.wall_s / wide_plain.wall_s:.2f}x the run
 given the assignment); as shipped, {shipped.wall_s - plain.wall_s:.1f} s
 ({shipped.wall_s / plain.wall_s:.2f}x)."""
+
+
+# 5c. A sweep
+
+SWEEP_GRID = (
+    "--grid",
+    "workload.monthly_growth=0,0.02,0.04,0.06,0.082",
+    "--grid",
+    "workload.volume_realization=0.5,0.75,1,1.25,1.5",
+)
+
+
+def section_sweep() -> str:
+    log("5c. a 5x5 sweep of logistics at 100,000 paths")
+    sweep = [SIMULATE, "sweep", LOGISTICS, "--paths", "100000", "--no-report", "--quiet"]
+    results = measure_interleaved(
+        {
+            "sweep, 25 combinations": ([*sweep, *SWEEP_GRID], 3),
+            "one run": (simulate_cmd(LOGISTICS, "--paths", "100000"), 3),
+        }
+    )
+    swept, single = results.values()
+    each = swept.wall_s / 25
+    TARGETS.append(
+        (
+            "5x5 sweep of logistics, 100k paths",
+            "(reported, no target)",
+            f"{swept.wall_s:.1f} s: {each:.2f} s a combination, {each / single.wall_s:.2f}x "
+            "one whole run",
+            None,
+        )
+    )
+    rows = [
+        [label, m.runs, f"{m.wall_s:.2f}", f"{m.cpu_s:.2f}", mib(m)] for label, m in results.items()
+    ]
+    return f"""## 5c. A sweep: logistics, 5 x 5 combinations at 100,000 paths
+
+`simulate sweep scenarios/logistics.toml --paths 100000 --no-report` over five monthly
+growth rates and five volume realizations (25 combinations on the same draws, run side by
+side on {WORKERS} workers), against one whole run of the scenario at 100,000 paths. 3
+whole-process runs each, interleaved.
+
+{table(["run", "runs", "median wall s", "median CPU s", "peak RSS MiB"], rows)}
+
+A combination costs {each:.2f} s of the sweep's wall time, {each / single.wall_s:.2f}x a
+whole run of its own (which pays the interpreter, imports and the trigger search once)."""
 
 
 # 6. Scaling
@@ -800,6 +896,7 @@ def main() -> int:
         section_startup,
         section_logistics,
         section_portfolio,
+        section_sweep,
         section_scaling,
     ):
         sections.append(timed_section(build))
