@@ -30,7 +30,7 @@ from ..paths.sampling import BLOCK_SIZE
 from ..scenario.model import Option
 from ..scenario.requirements import exclusions
 from . import api
-from .registry import MODELS, monthly_total, notes_discarded, option_costs
+from .registry import MODELS, monthly_total, notes_discarded, option_costs, per_path_total
 from .self_hosted import average_demand, peak_to_average
 
 __all__ = [
@@ -244,7 +244,7 @@ def portfolio_paths(batch: Batch, *, shocked: bool = False) -> dict[str, np.ndar
             out[f"portfolio:{candidate}:{mask}"] = total
             firsts[mask] = first
         for mask, first in firsts.items():
-            bits = [i for i in range(len(names)) if mask >> i & 1]
+            bits = _members(mask, len(names))
             together = np.sum([tokens[i] for i in bits], axis=0)
             for i in bits:
                 share = np.divide(tokens[i], together, out=np.zeros(batch.size), where=together > 0)
@@ -264,6 +264,11 @@ def _first_tokens(view: Batch) -> np.ndarray:
         "workload.output_tokens_per_request"
     )
     return np.broadcast_to(view.volume[0] * tokens, (view.size,))
+
+
+def _members(mask: int, count: int) -> list[int]:
+    """The workloads (by index, of ``count``) in set ``mask``."""
+    return [i for i in range(count) if mask >> i & 1]
 
 
 def assignment_masks(assignment) -> dict[str, int]:
@@ -306,7 +311,7 @@ def _subsets(batch: Batch, name: str, names: tuple[str, ...], masks) -> dict[int
     if option.kind == "api" and "commitment" in alone[0]:
         out = {}
         for mask in masks:
-            served = tuple(n for i, n in enumerate(names) if mask >> i & 1)
+            served = tuple(names[i] for i in _members(mask, len(names)))
             monthly = monthly_total(served_costs(batch, name, served), shape)
             out[mask] = (monthly.sum(axis=0), monthly[0].copy())
         return out
@@ -320,11 +325,11 @@ def _subsets(batch: Batch, name: str, names: tuple[str, ...], masks) -> dict[int
     if several:
         demands = [_demand(option, batch.view(w)) for w in names]
         for mask, sums in _prefix_sums(demands, several):
-            served = tuple(n for i, n in enumerate(names) if mask >> i & 1)
+            served = tuple(names[i] for i in _members(mask, len(names)))
             fleets[mask] = _sums(_pooled_gpus(option, batch, served, sums), shape)
     out = {}
     for mask in masks:
-        bits = [i for i in range(len(names)) if mask >> i & 1]
+        bits = _members(mask, len(names))
         fleet = [fleets[mask]] if mask in fleets else [gpus[i] for i in bits]
         terms = [once, *(own[i] for i in bits), *fleet]
         out[mask] = (np.sum([s[0] for s in terms], axis=0), np.sum([s[1] for s in terms], axis=0))
@@ -333,14 +338,9 @@ def _subsets(batch: Batch, name: str, names: tuple[str, ...], masks) -> dict[int
 
 def _sums(parts: dict, shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The total over the months and the first month of ``parts``, per path."""
-    months, paths = shape
-    total, first = np.zeros(paths), np.zeros(paths)
+    total, first = np.zeros(shape[1]), np.zeros(shape[1])
     for part in parts.values():
         part = np.asarray(part, dtype=float)
-        if part.ndim == 2:
-            total += part.sum(axis=0)
-            first += part[0]
-        else:
-            total += part * months
-            first += part
+        total += per_path_total(part, shape)
+        first += part[0] if part.ndim == 2 else part
     return total, first

@@ -418,9 +418,11 @@ def _needs(option: Option, batch: Batch, volume: np.ndarray, start) -> _Needs:
     hours = batch.scenario.hours_per_month
     replicas, escalation, load = serving_replicas(option, batch, volume, hourly=True)
     if start is None:  # the same for every workload (and set of workloads) served
-        life = batch.shared(f"life:{option.name}", lambda b: lifecycle(option, b))
+        life, (upgrades, upgrade_effort) = batch.shared(
+            f"life:{option.name}", lambda b: _life_and_upgrades(option, b, None)
+        )
     else:
-        life = lifecycle(option, batch, start)
+        life, (upgrades, upgrade_effort) = _life_and_upgrades(option, batch, start)
     in_setup, serving = life.in_setup, life.serving
     covered = busiest = None
     if load is not None and not rents_on_demand_only(option, batch.scenario):
@@ -432,12 +434,6 @@ def _needs(option: Option, batch: Batch, volume: np.ndarray, start) -> _Needs:
             return on * (mean + reserved - load.mean_above(reserved))
 
     team = team_for(option, batch, life)
-    if start is None:  # the same for every workload a stack serves
-        upgrades, upgrade_effort = batch.shared(
-            f"upgrades:{option.name}", lambda b: upgrade_costs(option, b, serving)
-        )
-    else:
-        upgrades, upgrade_effort = upgrade_costs(option, batch, serving)
 
     # Replica-hours: serving replicas (all month, or the part after setup), setup GPUs,
     # and each upgrade's blue-green overlap on the serving replicas.
@@ -452,6 +448,13 @@ def _needs(option: Option, batch: Batch, volume: np.ndarray, start) -> _Needs:
         setup_gpu_hours = params["setup_gpus"] / params["gpus_per_replica"] * hours
         needed += np.multiply(in_setup, setup_gpu_hours, out=serving_hours)
     return _Needs(needed, escalation, life, team, upgrade_effort, covered, busiest)
+
+
+def _life_and_upgrades(option: Option, batch: Batch, start):
+    """A stack's :func:`~.lifecycle.lifecycle` from ``start`` and the upgrades of its
+    serving months."""
+    life = lifecycle(option, batch, start)
+    return life, upgrade_costs(option, batch, life.serving)
 
 
 def _running_costs(option: Option, batch: Batch, needs: _Needs) -> dict:

@@ -69,7 +69,6 @@ def portfolio_summary(result, inputs: Mapping[str, np.ndarray] | None = None) ->
     portfolio = scenario.portfolio
     names = tuple(scenario.workloads)
     paths = result.paths.portfolio
-    everything = 2 ** len(names) - 1
     choices = allowed_options(result)
     if not all(choices.values()):
         return {"assignment": None, "objective": portfolio.objective, "assignments_searched": 0}
@@ -85,7 +84,7 @@ def portfolio_summary(result, inputs: Mapping[str, np.ndarray] | None = None) ->
         ranked, searched = search.local()
     chosen = ranked[0][1]
     total = search.total(chosen)
-    baseline = paths[f"portfolio:{scenario.baseline}:{everything}"]
+    baseline = search.total((scenario.baseline,) * len(names))
     saving = baseline - total
     return {
         "assignment": dict(zip(names, chosen, strict=True)),
@@ -97,18 +96,11 @@ def portfolio_summary(result, inputs: Mapping[str, np.ndarray] | None = None) ->
             **{k: float(np.quantile(saving, _QUANTILES[k])) for k in ("p5", "p50", "p95")},
         },
         "versus_single": {
-            n: float(paths[f"portfolio:{n}:{everything}"].mean() - total.mean())
+            n: float(search.total((n,) * len(names)).mean() - total.mean())
             for n in scenario.options
         },
         "by_workload": _by_workload(paths, names, chosen),
-        "runners_up": [
-            {
-                "assignment": dict(zip(names, a, strict=True)),
-                "mean": float(search.total(a).mean()),
-                "cvar95": cvar(search.total(a)),
-            }
-            for _, a in ranked[1 : RUNNERS_UP + 1]
-        ],
+        "runners_up": [_runner_up(search, names, a) for _, a in ranked[1 : RUNNERS_UP + 1]],
         "assignments_searched": searched,
         **_analyses(search, ranked, baseline, inputs, result),
     }
@@ -202,6 +194,15 @@ def _analyses(search, ranked, baseline, inputs, result) -> dict[str, Any]:
     return {
         "value_of_information": value,
         "sensitivity": [e.to_dict() for e in effects["portfolio"][:SHOWN_INPUTS]],
+    }
+
+
+def _runner_up(search, names, assignment) -> dict[str, Any]:
+    total = search.total(assignment)
+    return {
+        "assignment": dict(zip(names, assignment, strict=True)),
+        "mean": float(total.mean()),
+        "cvar95": cvar(total),
     }
 
 

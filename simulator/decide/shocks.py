@@ -109,7 +109,7 @@ def _assignment(outcome) -> dict[str, float] | None:
         return None
     names = tuple(outcome.scenario.workloads)
     total = assignment_total(outcome.portfolio, [portfolio.assign[n] for n in names])
-    base = outcome.portfolio[f"portfolio:{outcome.scenario.baseline}:{2 ** len(names) - 1}"]
+    base = assignment_total(outcome.portfolio, [outcome.scenario.baseline] * len(names))
     return {"mean_total": float(total.mean()), "p_cheaper": float(np.mean(total < base))}
 
 

@@ -290,6 +290,7 @@ def estimate(
     -------
     Estimate
     """
+    from ..decide.portfolio import VOI_ASSIGNMENTS
     from ..engine.run import DEFAULT_CHUNK_SIZE, default_workers
     from ..paths.sampling import BLOCK_SIZE
 
@@ -391,7 +392,7 @@ def estimate(
             scenario.workloads
         )
         parts["portfolio_batches"] = busy * chunk * months * 8 * 12 * served
-        parts["portfolio_sample"] = 3 * 8 * 256 * sample
+        parts["portfolio_sample"] = 3 * 8 * VOI_ASSIGNMENTS * sample
     parts = {k: int(v) for k, v in parts.items()}
     memory = sum(parts.values())
     per_path_memory = (
