@@ -11,6 +11,7 @@ import re
 from functools import partial
 
 from .distributions import Choice, Distribution, Empirical, Fixed, Lognormal, Normal, Uniform
+from .numbers import count
 
 __all__ = ["UNITS", "label_of", "unit_of", "with_unit", "written"]
 
@@ -161,9 +162,8 @@ def written(dist: Distribution, unit: str | None, currency: str = "USD") -> str:
 
 
 def _money(x: float) -> str:
-    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if x >= scale:
-            return f"{x / scale:.3g}{suffix}"
+    if x >= 1e3:
+        return count(x)
     if x >= 100 or x == int(x):
         return f"{x:,.0f}"
     return f"{x:.3g}" if x < 0.01 else f"{x:.2f}"
@@ -171,7 +171,7 @@ def _money(x: float) -> str:
 
 def _plain(x: float, percent: bool = False) -> str:
     if math.isfinite(x) and abs(x) >= 1e6:
-        return f"{x / 1e6:.3g}M"
+        return count(x)
     if math.isfinite(x) and abs(x) >= 1000:
         return f"{x:,.0f}"
     # Four digits near 100% keep an uptime of 99.95% apart from 99.9%.
