@@ -20,7 +20,6 @@ import numpy as np
 
 from ..costs.staged import highest_trigger, start_costs, total_for_trigger
 from ..engine import run as engine
-from ..engine.executor import executor
 from ..engine.run import PathResults
 from ..engine.tally import cvar
 from ..scenario.distributions import Fixed
@@ -106,13 +105,15 @@ def _evaluate(search: tuple, trigger: float) -> tuple[float, float, float]:
     return float(total.mean()), cvar(total), float(np.concatenate(migrates).mean())
 
 
-def search_trigger(
-    scenario: Scenario, name: str, entropy: int, paths: int, workers: int = 1
-) -> TriggerSearch:
+def search_trigger(scenario: Scenario, name: str, entropy: int, paths: int) -> TriggerSearch:
     """Cost staged option ``name`` with candidate triggers on the first ``paths`` paths
-    of a run seeded with ``entropy`` (the same draws the run itself will use), on
-    ``workers`` processes of this machine (the same numbers whatever their count: each
-    trigger is costed whole in one process)."""
+    of a run seeded with ``entropy`` (the same draws the run itself will use).
+
+    The search runs in this process: once the paths' costs are worked out for the
+    first trigger, another costs only the paths it moves to a new migration month
+    (:func:`~simulator.costs.staged.total_for_trigger`), a hundredth of the first,
+    so worker processes would each pay the first costing again for little.
+    """
     option = scenario.options[name]
     with np.errstate(over="ignore", invalid="ignore"):
         batches = search_batches(scenario, entropy, paths)
@@ -128,15 +129,16 @@ def search_trigger(
         finite = highest[np.isfinite(highest)]
         levels = (np.arange(_GRID) + 0.5) / _GRID
         grid = sorted({0.0, math.inf, *_quantiles(finite, levels)})
-        with executor(workers, (option, batches)) as pool:
-            results = dict(zip(grid, pool.map(_evaluate, grid), strict=True))
-            best = _argmin_trigger(tuple(results), tuple(r[0] for r in results.values()))
-            if 0 < best < math.inf:
-                i = grid.index(best)
-                between = (finite > grid[i - 1]) & (finite < grid[i + 1])
-                finer = _quantiles(finite[between], (np.arange(_REFINE) + 0.5) / _REFINE)
-                finer = [t for t in dict.fromkeys(finer) if t not in results]
-                results.update(zip(finer, pool.map(_evaluate, finer), strict=True))
+        search = (option, batches)
+        results = {trigger: _evaluate(search, trigger) for trigger in grid}
+        best = _argmin_trigger(tuple(results), tuple(r[0] for r in results.values()))
+        if 0 < best < math.inf:
+            i = grid.index(best)
+            between = (finite > grid[i - 1]) & (finite < grid[i + 1])
+            finer = _quantiles(finite[between], (np.arange(_REFINE) + 0.5) / _REFINE)
+            results.update(
+                (t, _evaluate(search, t)) for t in dict.fromkeys(finer) if t not in results
+            )
     triggers = tuple(sorted(results))
     return TriggerSearch(
         option=name,
@@ -149,18 +151,14 @@ def search_trigger(
 
 
 def resolve_triggers(
-    scenario: Scenario,
-    entropy: int,
-    paths: int,
-    workers: int = 1,
-    scheduler: str | None = None,
+    scenario: Scenario, entropy: int, paths: int
 ) -> tuple[Scenario, dict[str, TriggerSearch]]:
     """Fix every ``"optimize"`` trigger of ``scenario`` at the trigger its search finds
-    (searched on ``workers`` processes). A trigger fixed already, as in the scenario of
-    a finished run (which the stress test runs again under shocks), is kept.
+    (:func:`search_trigger`). A trigger fixed already, as in the scenario of a
+    finished run (which the stress test runs again under shocks), is kept.
 
-    The search's paths are few (``optimize_paths``), so it runs on this machine's
-    processes even when the run's batches go to a cluster (``scheduler``).
+    The search's paths are few (``optimize_paths``), so it runs in this process even
+    when the run's batches go to worker processes or a cluster.
 
     Returns
     -------
@@ -177,7 +175,7 @@ def resolve_triggers(
             and option.path("trigger_monthly_cost") not in quantities
         ):
             pilot = min(option.params["optimize_paths"], paths)
-            search = search_trigger(scenario, name, entropy, pilot, workers)
+            search = search_trigger(scenario, name, entropy, pilot)
             searches[name] = search
             quantities[option.path("trigger_monthly_cost")] = Fixed(search.best)
     if not searches:
@@ -195,6 +193,8 @@ def resolve_searches(
     """Fix every ``"optimize"`` of ``scenario``: the reserved GPUs of stacks first
     (:func:`~simulator.decide.reservation.resolve_reservations`), then the triggers of
     staged policies (:func:`resolve_triggers`), which may migrate to such a stack.
+    Both search in this process, whatever ``workers`` and ``scheduler`` (the
+    signature of the engine's ``prepare``) say.
 
     Returns
     -------
@@ -202,7 +202,7 @@ def resolve_searches(
         The scenario with every search's result fixed, and each search by option name.
     """
     scenario, reservations = resolve_reservations(scenario, entropy, paths)
-    scenario, triggers = resolve_triggers(scenario, entropy, paths, workers, scheduler)
+    scenario, triggers = resolve_triggers(scenario, entropy, paths)
     return scenario, {**reservations, **triggers}
 
 
