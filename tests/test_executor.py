@@ -121,6 +121,44 @@ def test_a_signal_to_the_whole_group_stops_it_every_time(sig, status, word):
     assert stderr == f"simulate: {word}; no report was written\n"
 
 
+# Workers killed while sending a result too large for the pipe to take at once: the
+# pool's thread is then reading half a message, and must still end (the interpreter
+# waits for it at exit). Each delay lands at another point of the sending.
+_KILLED_WHILE_SENDING = """
+import threading, time
+from simulator.engine.executor import LocalProcesses
+
+def large(context, n):
+    return bytes(n)
+
+for i in range(10):
+    pool = LocalProcesses(2)
+    futures = [pool.submit(large, 200_000_000) for _ in range(2)]
+    time.sleep(0.05 * i)
+    started = time.monotonic()
+    pool.close(abandon=True)
+    left = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    print(round(time.monotonic() - started, 2), left, flush=True)
+"""
+
+
+def test_workers_killed_while_sending_a_result_leave_no_thread_waiting():
+    process = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_WHILE_SENDING],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    started = time.monotonic()
+    stdout, stderr = _finish(process, started)
+    assert process.returncode == 0, stderr
+    closes = [line.split(" ", 1) for line in stdout.splitlines()]
+    assert len(closes) == 10, stdout
+    for seconds, left in closes:
+        assert float(seconds) < 2 and left == "[]", stdout
+
+
 def _square_plus(context: int, x: int) -> int:
     return x * x + context
 

@@ -182,14 +182,19 @@ class LocalProcesses(Executor):
         for process in processes:
             if process.is_alive():
                 process.kill()
-        manager = pool._executor_manager_thread
+        manager, results = pool._executor_manager_thread, pool._result_queue
         pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.join(timeout=10)
+        # A worker killed while sending its result leaves half a message in the result
+        # pipe, and the pool's thread, reading it, would wait for the rest for ever (and
+        # the interpreter waits for that thread at exit). The workers and this process
+        # held the pipe's write end; with the workers gone, closing this process's copy
+        # ends the read with an error the thread takes as the pool broken, and it ends.
+        results._writer.close()
         # The pool's thread closes its wake-up pipe as it ends; at exit, the
         # interpreter writes to that pipe unless it is closed already, and a write
-        # racing the close prints "Bad file descriptor" (Python 3.11). Once the
-        # workers are gone the thread ends at once.
+        # racing the close prints "Bad file descriptor" (Python 3.11).
         if manager is not None:
             manager.join(timeout=10)
 
