@@ -32,7 +32,7 @@ test: compile  ## run the whole test suite
 # report's move into place, the sizing limits), run again and again: each pass has a
 # time limit, and a pass that fails or overruns stops the loop.
 SOAK_PASSES ?= 10
-SOAK_TESTS  := tests/test_executor.py tests/test_interrupt.py tests/test_concurrency.py \
+SOAK_TESTS  := tests/test_executor.py tests/test_interrupt.py tests/test_stops.py tests/test_concurrency.py \
 	tests/test_report_folder.py tests/test_sizing.py tests/test_hostile_input.py \
 	tests/test_sweep.py tests/test_pinning.py
 soak: compile  ## repeat the tests of hangs and races SOAK_PASSES times

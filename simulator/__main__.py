@@ -1,3 +1,23 @@
-from .cli import main
+"""``python -m simulator`` and the ``simulate`` command: the stop signals get their
+handlers before anything heavy is imported, so Ctrl-C at any moment ends in one line."""
 
-main()
+import sys
+
+from .stops import STATUS, Interrupted, Terminated, catch_stop_signals
+
+
+def main() -> None:
+    """Console entry point."""
+    catch_stop_signals()
+    try:
+        from .cli import main as command
+
+        command()
+    except (Interrupted, Terminated) as stop:  # before or after a command's own handling
+        what = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        sys.stderr.write(f"simulate: {what}\n")
+        sys.exit(STATUS[type(stop)])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

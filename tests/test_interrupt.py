@@ -51,3 +51,41 @@ def test_signal_during_a_run_leaves_the_earlier_report_whole(tmp_path, sig, stat
     assert stderr == f"simulate: {word}; no report was written\n"
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["report"]
+
+
+def _handles_sigterm(pid: int) -> bool:
+    """Whether the process has its own SIGTERM handler yet (bit 15 of SigCgt), which
+    the command installs before anything but the interpreter's start-up has run."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        caught = next(line for line in status if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/status")
+def test_a_stop_at_any_moment_of_a_starting_run_ends_in_one_line(tmp_path):
+    # From the handlers' installation on: the imports, option parsing, loading, sizing,
+    # the trigger search, the workers' start. Each in turn with both signals.
+    command = [sys.executable, "-m", "simulator", LOGISTICS, "--out", str(tmp_path / "r")]
+    for step in range(16):
+        sig, status, word = (
+            (signal.SIGINT, 130, "interrupted")
+            if step % 2 == 0
+            else (signal.SIGTERM, 143, "terminated")
+        )
+        run = subprocess.Popen(
+            [*command, "--paths", "5000000", "--workers", "2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_restore_interrupts,
+        )
+        deadline = time.monotonic() + 30
+        while not _handles_sigterm(run.pid):
+            assert time.monotonic() < deadline, "the command never installed its handlers"
+            time.sleep(0.001)
+        time.sleep(0.04 * step)
+        run.send_signal(sig)
+        stdout, stderr = run.communicate(timeout=30)
+        assert (run.returncode, stdout) == (status, ""), (step, stderr)
+        assert stderr.startswith(f"simulate: {word}") and stderr.count("\n") == 1, (step, stderr)
+    assert [p.name for p in tmp_path.iterdir()] == []

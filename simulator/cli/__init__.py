@@ -7,16 +7,15 @@ status 2; an unexpected failure exits 1. Heavy imports happen inside the command
 
 from __future__ import annotations
 
-import signal
 import sys
 from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
+from ..stops import catch_stop_signals
 from ..version import __version__
 from .base import Command as _Command
-from .base import on_sigterm
 from .inputs import fit_command, init_command
 
 __all__ = ["main", "simulate", "run_command", "sweep_command", "fit_command", "init_command"]
@@ -367,8 +366,8 @@ simulate.add_command(init_command)
 
 
 def main() -> None:
-    """Console entry point."""
-    signal.signal(signal.SIGTERM, on_sigterm)
+    """The ``simulate`` command, with Ctrl-C and SIGTERM stopping it in order."""
+    catch_stop_signals()
     simulate(prog_name="simulate")
 
 

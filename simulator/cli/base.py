@@ -1,5 +1,5 @@
-"""What every ``simulate`` command shares: one place that turns the library's errors into
-a message and an exit status, and SIGTERM into an orderly stop."""
+"""What every ``simulate`` command shares: one place that turns the library's errors and
+the stop signals into a message and an exit status."""
 
 from __future__ import annotations
 
@@ -9,17 +9,9 @@ import click
 
 from ..engine.executor import WorkerLost
 from ..scenario.errors import ScenarioError, SimulationError
+from ..stops import STATUS, Interrupted, Terminated
 
-__all__ = ["Command", "Terminated", "on_sigterm"]
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main process so that a run unwinds like Ctrl-C."""
-
-
-def on_sigterm(signum, frame):
-    """The SIGTERM handler: unwind as Ctrl-C does."""
-    raise Terminated
+__all__ = ["Command"]
 
 
 class Command(click.Command):
@@ -34,12 +26,12 @@ class Command(click.Command):
         except WorkerLost as err:
             click.echo(f"simulate: error: {err}; no report was written", err=True)
             ctx.exit(1)
-        except (KeyboardInterrupt, Terminated) as stop:
+        except (KeyboardInterrupt, Interrupted, Terminated) as stop:
             # The report writer has removed its staging folder on the way out, so an
             # earlier report is left as it was.
-            what = "interrupted" if isinstance(stop, KeyboardInterrupt) else "terminated"
+            what = "terminated" if isinstance(stop, Terminated) else "interrupted"
             click.echo(f"simulate: {what}; no report was written", err=True)
-            ctx.exit(130 if isinstance(stop, KeyboardInterrupt) else 143)
+            ctx.exit(STATUS.get(type(stop), 130))
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as err:

@@ -1,0 +1,69 @@
+"""A stop signal that Python had to swallow (raised inside a ``__del__``, a weakref
+callback, an import lock's clean-up) is sent again, so the command still stops."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from .conftest import ROOT
+
+# The handler runs inside __del__, where its exception is printed as "ignored" and
+# dropped; the sleep after it is where the stop must land instead.
+SCRIPT = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from simulator.stops import Interrupted, Terminated, catch_stop_signals
+
+    catch_stop_signals()
+
+    class Swallows:
+        def __del__(self):
+            os.kill(os.getpid(), signal.{name})
+            sum(range(1000))  # the handler runs here, inside __del__
+
+    Swallows()
+    start = time.monotonic()
+    try:
+        time.sleep(10)
+        print("not stopped")
+    except (Interrupted, Terminated) as stop:
+        print(type(stop).__name__, round(time.monotonic() - start, 1))
+    """
+)
+
+
+@pytest.mark.parametrize(("name", "raised"), [("SIGINT", "Interrupted"), ("SIGTERM", "Terminated")])
+def test_a_swallowed_stop_is_sent_again(name, raised):
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(name=name)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{raised} 0.0\n"
+    assert done.stderr == ""
+
+
+def test_a_sigint_ignored_from_the_start_stays_ignored():
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import signal; from simulator.stops import catch_stop_signals; "
+            "catch_stop_signals(); print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert done.stdout == "True\n", done.stderr
