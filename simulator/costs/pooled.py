@@ -189,19 +189,20 @@ def _prefix_sums(terms, masks):
     their ``terms`` added up. Each set's sums are its first workloads' plus its last
     one's, in bit order: one addition a set, and the same numbers :func:`_summed`
     adds."""
-    wanted = set(masks)
+    yield from _grown_sums(terms, set(masks), 0, 0, None)
 
-    def visit(mask, low, acc):
-        for j in range(low, len(terms)):
-            grown = mask | 1 << j
-            if not any(m & grown == grown for m in wanted):
-                continue
-            sums = terms[j] if acc is None else tuple(map(np.add, acc, terms[j]))
-            if acc is not None and grown in wanted:
-                yield grown, sums
-            yield from visit(grown, j + 1, sums)
 
-    yield from visit(0, 0, None)
+def _grown_sums(terms, wanted, mask, low, acc):
+    # A module-level recursion, not a closure that refers to itself: such a cycle would
+    # keep the terms' arrays until the garbage collector's next full pass.
+    for j in range(low, len(terms)):
+        grown = mask | 1 << j
+        if not any(m & grown == grown for m in wanted):
+            continue
+        sums = terms[j] if acc is None else tuple(map(np.add, acc, terms[j]))
+        if acc is not None and grown in wanted:
+            yield grown, sums
+        yield from _grown_sums(terms, wanted, grown, j + 1, sums)
 
 
 def _has_coincidence(batch: Batch) -> bool:

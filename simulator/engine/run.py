@@ -221,6 +221,7 @@ def _cost_batch(
     if scenario.portfolio is not None:
         with np.errstate(over="ignore", invalid="ignore"):
             record.update(portfolio_paths(batch, shocked=scales != (1.0, 1.0)))
+    batch.release()
     return record
 
 

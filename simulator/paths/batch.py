@@ -97,6 +97,16 @@ class Batch:
             _parent=self,
         )
 
+    def release(self) -> None:
+        """Drop everything worked out for the batch and its workload views. A view
+        refers back to the batch it came from, so without this their arrays (hundreds
+        of megabytes for a portfolio) would wait for the garbage collector's next full
+        pass, several batches later."""
+        for value in self._memo.values():
+            if isinstance(value, Batch):
+                value.release()
+        self._memo.clear()
+
     def take(self, paths: np.ndarray) -> Batch:
         """The paths at index ``paths`` as a batch of their own.
 
