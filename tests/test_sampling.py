@@ -86,6 +86,18 @@ def test_block_numbers_do_not_depend_on_the_rest_of_the_batch():
     assert np.array_equal(both.uniform("x")[:BLOCK_SIZE], first.uniform("x"))
 
 
+def test_paths_last_lays_out_the_same_numbers():
+    # Month-major layout transposes each block as drawn; a partial block first, so
+    # the buffer reused between blocks must be sized for the largest block.
+    streams = Streams(3, [(4, 904), (5, BLOCK_SIZE), (6, 17)])
+    for draw in (streams.uniform, streams.normal):
+        rows = draw("x", (6,))
+        assert np.array_equal(draw("x", (6,), paths_last=True), rows.T)
+        assert np.array_equal(
+            draw("x", (2, 3), paths_last=True), np.moveaxis(rows.reshape(-1, 2, 3), 0, -1)
+        )
+
+
 def test_partial_block_is_a_prefix_of_the_full_block():
     # The last block of a run may be short: its paths equal the first paths of a full block,
     # so the first N paths of a run do not depend on the total path count.
@@ -119,8 +131,9 @@ class _ExtremeGenerator:
     def __init__(self, value: float):
         self.value = value
 
-    def random(self, shape):
-        return np.full(shape, self.value)
+    def random(self, *, out):
+        out[...] = self.value
+        return out
 
 
 @pytest.mark.parametrize("raw", [0.0, 1.0 - 2.0**-53])
@@ -131,7 +144,9 @@ def test_uniforms_stay_inside_at_generator_extremes(raw):
         def _generator(self, index, name):
             return _ExtremeGenerator(raw)
 
-    u = Extreme(0, [(0, 3)]).uniform("x")
+    streams = Extreme(0, [(0, 3)])
+    u = np.concatenate([streams.uniform("x"), streams.uniform("y", (2,), paths_last=True).ravel()])
+    assert u.size == 9
     assert np.all(u > 0.0)
     assert np.all(u < 1.0)
     assert np.all(np.isfinite(stats.norm.ppf(u)))

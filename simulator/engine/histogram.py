@@ -173,7 +173,9 @@ class Histogram:
         if width and self.offset <= low and high < self.offset + width:
             return
         if width == 0:
-            start, end = low, high + 1
+            # The next batch's extremes almost always reach a little beyond the first's.
+            room = (high + 1 - low) // 8
+            start, end = low - room, high + 1 + room
         else:
             start, end = min(self.offset, low), max(self.offset + width, high + 1)
             room = (end - start) // 8

@@ -73,6 +73,31 @@ class Streams:
         seq = np.random.SeedSequence(self.entropy, spawn_key=(index, _stream_key(name)))
         return np.random.Generator(np.random.PCG64(seq))
 
+    def _draw(
+        self, name: str, shape: tuple[int, ...], paths_last: bool, fill, shift: float = 0.0
+    ) -> np.ndarray:
+        """Numbers from stream ``name`` plus ``shift``, each block's drawn by
+        ``fill(generator, out)`` straight into its place or, to be transposed, into one
+        reused buffer."""
+        out = np.empty((*shape, self.size) if paths_last else (self.size, *shape))
+        if paths_last:
+            drawn = np.empty((max((n for _, n in self.blocks), default=0), *shape))
+        start = 0
+        for index, n in self.blocks:
+            generator = self._generator(index, name)
+            if paths_last:
+                fill(generator, drawn[:n])
+                if shift:
+                    np.add(np.moveaxis(drawn[:n], 0, -1), shift, out=out[..., start : start + n])
+                else:
+                    out[..., start : start + n] = np.moveaxis(drawn[:n], 0, -1)
+            else:
+                fill(generator, out[start : start + n])
+            start += n
+        if shift and not paths_last:
+            out += shift
+        return out
+
     def uniform(
         self, name: str, shape: tuple[int, ...] = (), *, paths_last: bool = False
     ) -> np.ndarray:
@@ -81,15 +106,7 @@ class Streams:
         With ``paths_last`` the same numbers come laid out ``(*shape, paths)`` (one
         contiguous row per month, say), transposed block by block as they are drawn.
         """
-        out = np.empty((*shape, self.size) if paths_last else (self.size, *shape))
-        start = 0
-        for index, n in self.blocks:
-            drawn = self._generator(index, name).random((n, *shape))
-            if paths_last:
-                np.add(drawn.T, _HALF_ULP, out=out[..., start : start + n])
-            else:
-                np.add(drawn, _HALF_ULP, out=out[start : start + n])
-            start += n
+        out = self._draw(name, shape, paths_last, lambda g, o: g.random(out=o), _HALF_ULP)
         return np.minimum(out, _BELOW_ONE, out=out)
 
     def design(self, name: str, method: str, dimensions: int) -> np.ndarray:
@@ -115,16 +132,7 @@ class Streams:
     ) -> np.ndarray:
         """Standard normals of shape ``(paths, *shape)`` from stream ``name``, or laid
         out ``(*shape, paths)`` with ``paths_last`` (see :meth:`uniform`)."""
-        out = np.empty((*shape, self.size) if paths_last else (self.size, *shape))
-        start = 0
-        for index, n in self.blocks:
-            drawn = self._generator(index, name).standard_normal((n, *shape))
-            if paths_last:
-                out[..., start : start + n] = drawn.T
-            else:
-                out[start : start + n] = drawn
-            start += n
-        return out
+        return self._draw(name, shape, paths_last, lambda g, o: g.standard_normal(out=o))
 
 
 def _correlate(uniforms: Mapping[str, np.ndarray], correlations: Sequence[Correlation]):

@@ -65,10 +65,15 @@ def ndtri(u) -> np.ndarray:
     if tail.any():
         qt = q[tail]
         rt = np.sqrt(-np.log(np.where(qt < 0, u[tail], 1.0 - u[tail])))
-        near = rt <= 5.0
-        rn, rf = rt - 1.6, rt - 5.0
-        xt = np.where(near, _poly(_C, rn) / _poly(_D, rn), _poly(_E, rf) / _poly(_F, rf))
-        x[tail] = np.where(qt < 0, -xt, xt)
+        rn = rt - 1.6
+        xt = _poly(_C, rn)
+        xt /= _poly(_D, rn)
+        far = rt > 5.0  # u within about 1e-11 of 0 or 1: rare, so costed apart
+        if far.any():
+            rf = rt[far] - 5.0
+            xt[far] = _poly(_E, rf) / _poly(_F, rf)
+        np.negative(xt, out=xt, where=qt < 0)
+        x[tail] = xt
     return x[()]
 
 
