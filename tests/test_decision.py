@@ -268,6 +268,41 @@ def test_a_path_migrates_exactly_when_the_trigger_is_below_its_highest(
     np.testing.assert_array_equal(migrates, trigger < highest_trigger(spend, trigger_months))
 
 
+def _months_of_run(spend, trigger, trigger_months):
+    """Month by month, counting the run of consecutive months above the trigger: the
+    definition of when a migration begins, written the obvious way."""
+    months, paths = spend.shape
+    begin = [float(months)] * paths
+    for p in range(paths):
+        if trigger_months == 0 or spend[0, p] > trigger[p]:
+            begin[p] = 0.0  # the months before month 1 were as month 1
+            continue
+        run = 0
+        for t in range(months - 1):
+            run = run + 1 if spend[t, p] > trigger[p] else 0
+            if run >= trigger_months:
+                begin[p] = t + 1.0
+                break
+    return begin
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(
+    spend=arrays(
+        float,
+        st.tuples(st.integers(1, 9), st.integers(1, 6)),
+        elements=st.sampled_from([0.0, 1.0, 2.0, 3.0, 5.0]),
+    ),
+    triggers=st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 2.5, 6.0, math.inf]), min_size=6),
+    trigger_months=st.integers(0, 4),
+)
+def test_migration_start_is_the_month_after_a_long_enough_run(spend, triggers, trigger_months):
+    # One trigger per path, ties with the spend included.
+    trigger = np.array(triggers[: spend.shape[1]])
+    want = _months_of_run(spend, trigger, trigger_months)
+    np.testing.assert_array_equal(migration_start(spend, trigger, trigger_months), want)
+
+
 def _rival_totals(n: int, seed: int, kinds: list[str], drive: np.ndarray) -> dict:
     """The chosen option's totals and others against it, each of one ``kind``."""
     rng = np.random.default_rng(seed)

@@ -22,13 +22,16 @@ __all__ = [
     "costs_for_trigger",
     "highest_trigger",
     "migration_start",
+    "window_peaks",
     "monthly_costs",
     "start_costs",
     "total_for_trigger",
 ]
 
 
-def migration_start(start_monthly: np.ndarray, trigger, trigger_months: int) -> np.ndarray:
+def migration_start(
+    start_monthly: np.ndarray, trigger, trigger_months: int, peaks: np.ndarray | None = None
+) -> np.ndarray:
     """0-based month in which the migration begins on each path; the horizon (the
     number of months) where it never does.
 
@@ -40,39 +43,47 @@ def migration_start(start_monthly: np.ndarray, trigger, trigger_months: int) -> 
         Monthly cost to exceed: a number, or one per path.
     trigger_months
         Consecutive months above the trigger before the migration begins.
+    peaks
+        :func:`window_peaks` of ``start_monthly``, if worked out already (a search
+        tries many triggers on the same spend).
     """
     months, paths = start_monthly.shape
-    begin = np.full(paths, float(months))
     if trigger_months == 0:
-        begin[:] = 0.0
-        return begin
-    above = start_monthly > trigger
-    begin[above[0]] = 0.0  # above today: the months before month 1 were too
-    run = np.zeros(paths)
-    for t in range(months - 1):
-        run = np.where(above[t], run + 1, 0.0)
-        fires = (run >= trigger_months) & (begin == months)
-        begin[fires] = t + 1
-    return begin
+        return np.zeros(paths)
+    if peaks is None:
+        peaks = window_peaks(start_monthly, trigger_months)
+    # The peaks ascend, so the months they stay at or below the trigger come first.
+    below = np.count_nonzero(peaks <= trigger, axis=0)
+    # None: above today, the months before month 1 were too. Otherwise the trigger
+    # has held long enough at month index ``below``, and the migration begins after.
+    return np.where(below == 0, 0.0, np.minimum(below + 1.0, months))
+
+
+def window_peaks(start_monthly: np.ndarray, trigger_months: int) -> np.ndarray:
+    """Per month ``t`` before the last, and path, the highest trigger that would have
+    held for ``trigger_months`` consecutive months by ``t``: the running maximum, over
+    windows ending at or before ``t``, of the lowest spend in the window (the months
+    before month 1 counting as month 1). Shape ``(max(months - 1, 1), paths)``,
+    ascending along months.
+    """
+    months, paths = start_monthly.shape
+    peaks = np.empty((max(months - 1, 1), paths))
+    peaks[0] = start_monthly[0]
+    for t in range(1, months - 1):
+        window = start_monthly[max(0, t - trigger_months + 1) : t + 1].min(axis=0)
+        if t < trigger_months - 1:
+            np.minimum(window, start_monthly[0], out=window)
+        np.maximum(peaks[t - 1], window, out=peaks[t])
+    return peaks
 
 
 def highest_trigger(start_monthly: np.ndarray, trigger_months: int) -> np.ndarray:
     """Per path, the monthly cost below which a trigger starts a migration within the
     horizon (a path migrates exactly when the trigger is below it); infinity when
     ``trigger_months`` is 0, for then every trigger migrates at once."""
-    months, paths = start_monthly.shape
     if trigger_months == 0:
-        return np.full(paths, np.inf)
-    # The lowest spend over each window of trigger_months months ending at t, the months
-    # before month 1 counting as month 1; a trigger below it fires at t.
-    window = start_monthly[0].copy()
-    highest = window.copy()
-    for t in range(1, months - 1):
-        window = start_monthly[max(0, t - trigger_months + 1) : t + 1].min(axis=0)
-        if t < trigger_months - 1:
-            np.minimum(window, start_monthly[0], out=window)
-        np.maximum(highest, window, out=highest)
-    return highest
+        return np.full(start_monthly.shape[1], np.inf)
+    return window_peaks(start_monthly, trigger_months)[-1]
 
 
 def serving_share(option: Option, batch: Batch, begin: np.ndarray):
@@ -117,7 +128,7 @@ def total_for_trigger(
     month not costed before are costed (on their own, as costs are per path).
     """
     months = batch.scenario.horizon_months
-    begin = migration_start(start_costs(option, batch)[1], trigger, option.params["trigger_months"])
+    begin = _migration_start(option, batch, trigger)
     month = begin.astype(np.intp)
     known = batch.cached(
         f"trigger_totals:{option.name}", lambda: np.full((months + 1, batch.size), np.nan)
@@ -128,6 +139,16 @@ def total_for_trigger(
         within = batch if todo.size == batch.size else batch.take(todo)
         known[month[todo], todo] = _policy_total(option, within, trigger)
     return known[month, column], begin
+
+
+def _migration_start(option: Option, batch: Batch, trigger) -> np.ndarray:
+    """:func:`migration_start` of ``start``'s spend on ``batch``, its window peaks
+    worked out once per batch for all the triggers tried."""
+    spend, months = start_costs(option, batch)[1], option.params["trigger_months"]
+    if months == 0:
+        return migration_start(spend, trigger, months)
+    peaks = batch.cached(f"trigger_peaks:{option.name}", lambda: window_peaks(spend, months))
+    return migration_start(spend, trigger, months, peaks)
 
 
 def _policy_total(option: Option, batch: Batch, trigger: float) -> np.ndarray:
@@ -145,8 +166,8 @@ def _stages(option: Option, batch: Batch, trigger):
     """``start``'s cost components, ``then``'s on the paths that migrate (each prefixed
     with its option's name), the index of those paths and each path's migration month."""
     scenario = batch.scenario
-    parts, start_monthly = start_costs(option, batch)
-    begin = migration_start(start_monthly, trigger, option.params["trigger_months"])
+    parts = start_costs(option, batch)[0]
+    begin = _migration_start(option, batch, trigger)
     then = scenario.options[option.params["then"]]
     prefix = option.params["start"]
     migrating = np.flatnonzero(begin < scenario.horizon_months)
