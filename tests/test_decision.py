@@ -377,7 +377,7 @@ def test_a_trigger_costed_from_kept_months_is_the_trigger_costed_afresh(triggers
     # total_for_trigger keeps each path's total by the month it migrates in and costs
     # only paths a trigger moves to a new month: whatever triggers came before, its
     # totals must be those of the policy costed on the whole batch for that trigger.
-    from simulator.costs.staged import _policy_total, total_for_trigger
+    from simulator.costs.staged import _policy_total, total_for_trigger, totals_for_triggers
     from simulator.decide.reservation import search_batches
 
     scenario = parse_scenario(_document(trigger_monthly_cost=1e5, trigger_months=months))
@@ -387,3 +387,9 @@ def test_a_trigger_costed_from_kept_months_is_the_trigger_costed_afresh(triggers
     for trigger in [*triggers, math.inf, 0.0]:
         total, _ = total_for_trigger(option, batch, trigger)
         np.testing.assert_array_equal(total, _policy_total(option, fresh, trigger))
+    # All at once, on a batch of its own: the new (path, month) pairs costed together.
+    (together,) = search_batches(scenario, 11, 2000)
+    found = totals_for_triggers(option, together, [*triggers, math.inf, 0.0])
+    for trigger, (total, begin) in zip([*triggers, math.inf, 0.0], found, strict=True):
+        np.testing.assert_array_equal(total, _policy_total(option, fresh, trigger))
+        np.testing.assert_array_equal(begin, total_for_trigger(option, batch, trigger)[1])

@@ -10,6 +10,8 @@ traffic until ``then``'s setup ends. Spend before month 1 is taken to be month 1
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..paths.batch import Batch
@@ -26,6 +28,7 @@ __all__ = [
     "monthly_costs",
     "start_costs",
     "total_for_trigger",
+    "totals_for_triggers",
 ]
 
 
@@ -119,26 +122,43 @@ def costs_for_trigger(
 def total_for_trigger(
     option: Option, batch: Batch, trigger: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Total cost of the policy with ``trigger`` per path, shape ``(paths,)``, and the
-    month each path's migration begins (see :func:`costs_for_trigger`).
+    """Total cost of the policy with ``trigger`` (a number, or one per path) per path,
+    shape ``(paths,)``, and the month each path's migration begins (see
+    :func:`costs_for_trigger`, and :func:`totals_for_triggers` for many triggers)."""
+    return totals_for_triggers(option, batch, [trigger])[0]
+
+
+def totals_for_triggers(
+    option: Option, batch: Batch, triggers: Sequence
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`total_for_trigger` for each of ``triggers``.
 
     A path's total depends on its trigger only through that month, so a search that
     tries many triggers on one batch costs each path once for each month it migrates
-    in: the totals are kept by month and path, and only the paths a trigger moves to a
-    month not costed before are costed (on their own, as costs are per path).
+    in: the totals are kept by month and path, and the (path, month) pairs none has
+    costed before are costed together, as one batch of those paths (costs are per
+    path), each with a trigger that starts it in that month.
     """
     months = batch.scenario.horizon_months
-    begin = _migration_start(option, batch, trigger)
-    month = begin.astype(np.intp)
+    begins = [_migration_start(option, batch, trigger) for trigger in triggers]
     known = batch.cached(
         f"trigger_totals:{option.name}", lambda: np.full((months + 1, batch.size), np.nan)
     )
     column = np.arange(batch.size)
-    todo = np.flatnonzero(np.isnan(known[month, column]))
-    if todo.size:
-        within = batch if todo.size == batch.size else batch.take(todo)
-        known[month[todo], todo] = _policy_total(option, within, trigger)
-    return known[month, column], begin
+    wanted = np.full(known.shape, np.nan)  # the trigger to cost each new pair with
+    for trigger, begin in zip(triggers, begins, strict=True):
+        month = begin.astype(np.intp)
+        todo = np.flatnonzero(np.isnan(known[month, column]))
+        wanted[month[todo], todo] = np.broadcast_to(trigger, column.shape)[todo]
+    month, path = np.nonzero(~np.isnan(wanted))
+    if np.array_equal(path, column):
+        known[month, path] = _policy_total(option, batch, wanted[month, path])
+    elif path.size:
+        # In pieces the size of the batch, whose arrays stay in the cache.
+        for piece in np.array_split(np.arange(path.size), -(-path.size // batch.size)):
+            m, p = month[piece], path[piece]
+            known[m, p] = _policy_total(option, batch.take(p), wanted[m, p])
+    return [(known[begin.astype(np.intp), column], begin) for begin in begins]
 
 
 def _migration_start(option: Option, batch: Batch, trigger) -> np.ndarray:
@@ -151,7 +171,7 @@ def _migration_start(option: Option, batch: Batch, trigger) -> np.ndarray:
     return migration_start(spend, trigger, months, peaks)
 
 
-def _policy_total(option: Option, batch: Batch, trigger: float) -> np.ndarray:
+def _policy_total(option: Option, batch: Batch, trigger) -> np.ndarray:
     """:func:`total_for_trigger`, costed on every path of ``batch``."""
     start, then, migrating, _ = _stages(option, batch, trigger)
     total = monthly_total(start, batch.shape)

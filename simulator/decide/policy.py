@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from ..costs.staged import highest_trigger, start_costs, total_for_trigger
+from ..costs.staged import highest_trigger, start_costs, totals_for_triggers
 from ..engine import run as engine
 from ..engine.run import PathResults
 from ..engine.tally import cvar
@@ -91,28 +92,36 @@ def _quantiles(values: np.ndarray, levels: np.ndarray) -> list[float]:
     return [float(x) for x in np.quantile(values, levels) if x > 0]
 
 
-def _evaluate(search: tuple, trigger: float) -> tuple[float, float, float]:
-    """Mean and CVaR95 of the total cost, and the share of paths migrating, with
-    ``trigger`` on the batches being searched (``search``: the option and batches)."""
+def _evaluate(search: tuple, triggers: list[float]) -> dict[float, tuple[float, float, float]]:
+    """Mean and CVaR95 of the total cost, and the share of paths migrating, with each
+    of ``triggers`` on the batches being searched (``search``: the option and batches)."""
     option, batches = search
-    totals, migrates = [], []
+    totals, migrates = defaultdict(list), defaultdict(list)
     with np.errstate(over="ignore", invalid="ignore"):
         for batch in batches:
-            total, begin = total_for_trigger(option, batch, trigger)
-            totals.append(total)
-            migrates.append(begin < batch.scenario.horizon_months)
-    total = np.concatenate(totals)
-    return float(total.mean()), cvar(total), float(np.concatenate(migrates).mean())
+            found = totals_for_triggers(option, batch, triggers)
+            for trigger, (total, begin) in zip(triggers, found, strict=True):
+                totals[trigger].append(total)
+                migrates[trigger].append(begin < batch.scenario.horizon_months)
+    results = {}
+    for trigger in triggers:
+        total = np.concatenate(totals[trigger])
+        results[trigger] = (
+            float(total.mean()),
+            cvar(total),
+            float(np.concatenate(migrates[trigger]).mean()),
+        )
+    return results
 
 
 def search_trigger(scenario: Scenario, name: str, entropy: int, paths: int) -> TriggerSearch:
     """Cost staged option ``name`` with candidate triggers on the first ``paths`` paths
     of a run seeded with ``entropy`` (the same draws the run itself will use).
 
-    The search runs in this process: once the paths' costs are worked out for the
-    first trigger, another costs only the paths it moves to a new migration month
-    (:func:`~simulator.costs.staged.total_for_trigger`), a hundredth of the first,
-    so worker processes would each pay the first costing again for little.
+    The search runs in this process: each path is costed once for each month some
+    candidate starts its migration in, the candidates of a round (the grid, then the
+    refinement) all together (:func:`~simulator.costs.staged.totals_for_triggers`), so
+    worker processes would each pay the first costing again for little.
     """
     option = scenario.options[name]
     with np.errstate(over="ignore", invalid="ignore"):
@@ -130,15 +139,13 @@ def search_trigger(scenario: Scenario, name: str, entropy: int, paths: int) -> T
         levels = (np.arange(_GRID) + 0.5) / _GRID
         grid = sorted({0.0, math.inf, *_quantiles(finite, levels)})
         search = (option, batches)
-        results = {trigger: _evaluate(search, trigger) for trigger in grid}
+        results = _evaluate(search, grid)
         best = _argmin_trigger(tuple(results), tuple(r[0] for r in results.values()))
         if 0 < best < math.inf:
             i = grid.index(best)
             between = (finite > grid[i - 1]) & (finite < grid[i + 1])
             finer = _quantiles(finite[between], (np.arange(_REFINE) + 0.5) / _REFINE)
-            results.update(
-                (t, _evaluate(search, t)) for t in dict.fromkeys(finer) if t not in results
-            )
+            results.update(_evaluate(search, [t for t in dict.fromkeys(finer) if t not in results]))
     triggers = tuple(sorted(results))
     return TriggerSearch(
         option=name,
