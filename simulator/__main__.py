@@ -3,7 +3,7 @@ handlers before anything heavy is imported, so Ctrl-C at any moment ends in one 
 
 import sys
 
-from .stops import STATUS, Interrupted, Terminated, catch_stop_signals
+from .stops import STATUS, Interrupted, Terminated, catch_stop_signals, stop_caught
 
 
 def main() -> None:
@@ -14,6 +14,7 @@ def main() -> None:
 
         command()
     except (Interrupted, Terminated) as stop:  # before or after a command's own handling
+        stop_caught()
         what = "terminated" if isinstance(stop, Terminated) else "interrupted"
         sys.stderr.write(f"simulate: {what}\n")
         sys.exit(STATUS[type(stop)])

@@ -1,12 +1,15 @@
 """Ctrl-C and SIGTERM stop the ``simulate`` command in order, however they land.
 
 Python's own SIGINT handler raises ``KeyboardInterrupt`` wherever the main thread
-happens to be. Two places make that unreliable for a command line tool:
+happens to be. Two things make that unreliable for a command line tool:
 
-- inside a weakref callback, a ``__del__`` or an import lock's clean-up the exception
-  cannot propagate: Python prints "Exception ignored" and goes on, and the run carries
-  on as if Ctrl-C had never been pressed. Here such a swallowed stop is sent again to
-  the main thread a moment later, when it is out of that callback.
+- the exception can be swallowed: inside a weakref callback, a ``__del__`` or an
+  import lock's clean-up Python prints "Exception ignored" and goes on, and C code
+  that calls back into Python may clear an error it did not expect; the run then
+  carries on as if Ctrl-C had never been pressed. Here a stop is therefore sent again
+  to the main thread every few milliseconds until the command has caught it; while
+  the stop is already unwinding the stack (a ``finally``, an ``except`` or an
+  ``__exit__`` handling it is running) a repeat is let pass.
 - a ``KeyboardInterrupt`` is handled by others on the way: click turns one raised
   outside a command (while it parses the options) into "Aborted!" and status 1, and
   run as ``python -m simulator`` the interpreter dies by SIGINT at exit once one has
@@ -16,16 +19,18 @@ happens to be. Two places make that unreliable for a command line tool:
   :class:`Terminated` is, which only the command catches.
 
 :func:`catch_stop_signals` is called first thing by the command, before click, NumPy
-or the package's own modules load; the library itself never installs handlers.
+or the package's own modules load; the command calls :func:`stop_caught` once it has
+caught the stop. The library itself never installs handlers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
 
-__all__ = ["Interrupted", "Terminated", "STATUS", "catch_stop_signals"]
+__all__ = ["Interrupted", "Terminated", "STATUS", "catch_stop_signals", "stop_caught"]
 
 
 class Interrupted(BaseException):
@@ -43,32 +48,57 @@ _RAISED = {signal.SIGINT: Interrupted, signal.SIGTERM: Terminated}
 _SIGNAL = {kind: number for number, kind in _RAISED.items()}
 
 _RESEND_AFTER_S = 0.01
-"""How long a swallowed stop waits before it is sent again: long enough for the callback
-that swallowed it to have returned."""
+"""How often a stop is sent again until the command has caught it: long enough for a
+callback that swallowed it to have returned."""
+
+_raised = threading.Event()
+_caught = threading.Event()
+
+
+def _unwinding() -> bool:
+    """Whether the main thread is running code that handles a stop (in an ``except``,
+    a ``finally`` or an ``__exit__``, or one handling an error raised meanwhile)."""
+    error, seen = sys.exc_info()[1], set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, (Interrupted, Terminated)):
+            return True
+        seen.add(id(error))
+        error = error.__context__
+    return False
 
 
 def _stop(signum, frame):
+    if not _raised.is_set():
+        _raised.set()
+        _send_until_caught(signum)
+    elif _caught.is_set() or _unwinding():
+        return  # the stop is on its way out: let its clean-up run
     raise _RAISED[signum]
 
 
-def _send_again(signum: int) -> None:
-    signal.pthread_kill(threading.main_thread().ident, signum)
+def _send_until_caught(signum: int) -> None:
+    # From another thread: sent from this one, the handler would run at once, still
+    # inside any callback that swallowed it.
+    def send() -> None:
+        main = threading.main_thread().ident
+        while not _caught.wait(_RESEND_AFTER_S):
+            signal.pthread_kill(main, signum)
+
+    with contextlib.suppress(RuntimeError):  # shutting down: nothing left to stop
+        threading.Thread(target=send, name="stop-resend", daemon=True).start()
+
+
+def stop_caught() -> None:
+    """Tell the stop signals' handlers that the command has caught the stop: it is
+    not sent again, and a repeat of it no longer raises."""
+    _caught.set()
 
 
 def _unraisable(previous):
     def hook(unraisable) -> None:
-        kind = unraisable.exc_type
-        if kind not in _SIGNAL:
+        # A stop swallowed where Python could only report it: sent again already.
+        if unraisable.exc_type not in _SIGNAL:
             previous(unraisable)
-            return
-        # Sent from another thread: sent from this one, the handler would run at once,
-        # still inside the callback that swallows it.
-        try:
-            resend = threading.Timer(_RESEND_AFTER_S, _send_again, (_SIGNAL[kind],))
-            resend.daemon = True
-            resend.start()
-        except RuntimeError:  # the interpreter is shutting down: nothing left to stop
-            pass
 
     hook.previous = previous
     return hook

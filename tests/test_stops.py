@@ -1,5 +1,6 @@
-"""A stop signal that Python had to swallow (raised inside a ``__del__``, a weakref
-callback, an import lock's clean-up) is sent again, so the command still stops."""
+"""A stop signal that Python or a library swallowed (raised inside a ``__del__``, a
+weakref callback, an import lock's clean-up, an ``except BaseException``) is sent
+again until the command has caught it, so the command still stops."""
 
 from __future__ import annotations
 
@@ -49,6 +50,51 @@ def test_a_swallowed_stop_is_sent_again(name, raised):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{raised} 0.0\n"
+    assert done.stderr == ""
+
+
+# A library that swallows every exception, ours included, while the stop lands; and a
+# clean-up that takes a while once it is on its way out, which the repeats must not cut.
+SWALLOWED = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from simulator.stops import Interrupted, Terminated, catch_stop_signals, stop_caught
+
+    catch_stop_signals()
+    try:
+        os.kill(os.getpid(), signal.{name})
+        sum(range(1000))  # the handler runs here
+    except BaseException:
+        pass
+    start = time.monotonic()
+    try:
+        try:
+            time.sleep(10)
+            print("not stopped")
+        finally:
+            time.sleep(0.3)  # some thirty repeats arrive meanwhile
+            print("cleaned up")
+    except (Interrupted, Terminated) as stop:
+        stop_caught()
+        print(type(stop).__name__, round(time.monotonic() - start, 1))
+    time.sleep(0.1)  # caught: nothing more is sent
+    print("done")
+    """
+)
+
+
+@pytest.mark.parametrize(("name", "raised"), [("SIGINT", "Interrupted"), ("SIGTERM", "Terminated")])
+def test_a_stop_is_sent_again_until_caught_but_never_into_its_clean_up(name, raised):
+    done = subprocess.run(
+        [sys.executable, "-c", SWALLOWED.format(name=name)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"cleaned up\n{raised} 0.3\ndone\n"
     assert done.stderr == ""
 
 

@@ -9,7 +9,7 @@ import click
 
 from ..engine.executor import WorkerLost
 from ..scenario.errors import ScenarioError, SimulationError
-from ..stops import STATUS, Interrupted, Terminated
+from ..stops import STATUS, Interrupted, Terminated, stop_caught
 
 __all__ = ["Command"]
 
@@ -27,6 +27,7 @@ class Command(click.Command):
             click.echo(f"simulate: error: {err}; no report was written", err=True)
             ctx.exit(1)
         except (KeyboardInterrupt, Interrupted, Terminated) as stop:
+            stop_caught()
             # The report writer has removed its staging folder on the way out, so an
             # earlier report is left as it was.
             what = "terminated" if isinstance(stop, Terminated) else "interrupted"
