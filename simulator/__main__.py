@@ -3,7 +3,7 @@ handlers before anything heavy is imported, so Ctrl-C at any moment ends in one 
 
 import sys
 
-from .stops import STATUS, Interrupted, Terminated, catch_stop_signals, stop_caught
+from .stops import STATUS, Interrupted, Terminated, catch_stop_signals, stop_caught, stop_in
 
 
 def main() -> None:
@@ -13,7 +13,12 @@ def main() -> None:
         from .cli import main as command
 
         command()
-    except (Interrupted, Terminated) as stop:  # before or after a command's own handling
+    except (Interrupted, Terminated, Exception) as error:
+        # Before or after the command's own handling; wrapped in a RuntimeError if it
+        # came while a class was being made.
+        stop = stop_in(error)
+        if stop is None:
+            raise
         stop_caught()
         what = "terminated" if isinstance(stop, Terminated) else "interrupted"
         sys.stderr.write(f"simulate: {what}\n")

@@ -30,7 +30,7 @@ import signal
 import sys
 import threading
 
-__all__ = ["Interrupted", "Terminated", "STATUS", "catch_stop_signals", "stop_caught"]
+__all__ = ["Interrupted", "Terminated", "STATUS", "catch_stop_signals", "stop_caught", "stop_in"]
 
 
 class Interrupted(BaseException):
@@ -55,16 +55,22 @@ _raised = threading.Event()
 _caught = threading.Event()
 
 
+def stop_in(error: BaseException | None) -> BaseException | None:
+    """The stop (:class:`Interrupted` or :class:`Terminated`) that ``error`` is, or was
+    raised from or while handling; ``None`` if there is none."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, (Interrupted, Terminated)):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None
+
+
 def _unwinding() -> bool:
     """Whether the main thread is running code that handles a stop (in an ``except``,
     a ``finally`` or an ``__exit__``, or one handling an error raised meanwhile)."""
-    error, seen = sys.exc_info()[1], set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, (Interrupted, Terminated)):
-            return True
-        seen.add(id(error))
-        error = error.__context__
-    return False
+    return stop_in(sys.exc_info()[1]) is not None
 
 
 def _stop(signum, frame):

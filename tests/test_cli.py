@@ -256,3 +256,26 @@ def test_help_names_every_flag():
     for flag in ("--paths", "--seed", "--json", "--out", "--no-report", "--set", "--chunk-size",
                  "--quiet"):  # fmt: skip
         assert re.search(rf"{flag}\b", text)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "word"),
+    [("Interrupted", 130, "interrupted"), ("Terminated", 143, "terminated")],
+)
+def test_a_stop_wrapped_in_another_error_is_reported_as_the_stop(monkeypatch, kind, status, word):
+    # Python wraps a stop raised while a class is made (in __set_name__) in a RuntimeError.
+    import simulator
+    from simulator import stops
+
+    def stopped(*args, **kwargs):
+        try:
+            raise getattr(stops, kind)()
+        except BaseException as stop:
+            raise RuntimeError("Error calling __set_name__") from stop
+
+    monkeypatch.setattr(simulator, "run", stopped)
+    result = CliRunner().invoke(simulate, [LOGISTICS, *FAST, "--no-report"])
+    assert (result.exit_code, result.stderr) == (
+        status,
+        f"simulate: {word}; no report was written\n",
+    )

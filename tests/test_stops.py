@@ -98,6 +98,43 @@ def test_a_stop_is_sent_again_until_caught_but_never_into_its_clean_up(name, rai
     assert done.stderr == ""
 
 
+WRAPPED = textwrap.dedent(
+    """
+    import os, signal
+    from simulator.stops import catch_stop_signals, stop_caught, stop_in
+
+    catch_stop_signals()
+
+    class Field:
+        def __set_name__(self, owner, name):
+            os.kill(os.getpid(), signal.{name})
+            sum(range(1000))  # the handler runs here, while the class is made
+
+    try:
+        class Made:
+            field = Field()
+    except Exception as error:
+        stop_caught()
+        print(type(error).__name__, type(stop_in(error)).__name__)
+    """
+)
+
+
+@pytest.mark.parametrize(("name", "raised"), [("SIGINT", "Interrupted"), ("SIGTERM", "Terminated")])
+def test_a_stop_wrapped_by_python_is_still_found(name, raised):
+    # Python turns an exception raised in __set_name__ into a RuntimeError; the command
+    # must still see the stop in it (simulator.cli.base, simulator.__main__).
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPED.format(name=name)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert (done.stdout, done.stderr) == (f"RuntimeError {raised}\n", "")
+
+
 def test_a_sigint_ignored_from_the_start_stays_ignored():
     done = subprocess.run(
         [
