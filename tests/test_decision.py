@@ -250,13 +250,18 @@ def test_results_do_not_depend_on_workers_or_chunks_with_a_searched_trigger():
     assert copy.deepcopy(one) == one
 
 
+def _spends(months: int, paths: int):
+    """Monthly spends ``(months, paths)``, few values so that ties with triggers occur."""
+    return arrays(
+        float,
+        st.tuples(st.integers(1, months), st.integers(1, paths)),
+        elements=st.sampled_from([0.0, 1.0, 2.0, 3.0, 5.0]),
+    )
+
+
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(
-    spend=arrays(
-        float,
-        st.tuples(st.integers(1, 8), st.integers(1, 5)),
-        elements=st.sampled_from([0.0, 1.0, 2.0, 3.0, 5.0]),
-    ),
+    spend=_spends(months=8, paths=5),
     trigger=st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.5, 4.0, 6.0]),
     trigger_months=st.integers(0, 4),
 )
@@ -288,11 +293,7 @@ def _months_of_run(spend, trigger, trigger_months):
 
 @settings(max_examples=80, deadline=None, derandomize=True)
 @given(
-    spend=arrays(
-        float,
-        st.tuples(st.integers(1, 9), st.integers(1, 6)),
-        elements=st.sampled_from([0.0, 1.0, 2.0, 3.0, 5.0]),
-    ),
+    spend=_spends(months=9, paths=6),
     triggers=st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 2.5, 6.0, math.inf]), min_size=6),
     trigger_months=st.integers(0, 4),
 )

@@ -38,16 +38,27 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize(("name", "raised"), [("SIGINT", "Interrupted"), ("SIGTERM", "Terminated")])
-def test_a_swallowed_stop_is_sent_again(name, raised):
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT.format(name=name)],
+STOPS = pytest.mark.parametrize(
+    ("name", "raised"), [("SIGINT", "Interrupted"), ("SIGTERM", "Terminated")]
+)
+
+
+def _run(script: str, name: str) -> subprocess.CompletedProcess:
+    """``script`` with ``{name}`` the signal's name, run as a person at a terminal would
+    (SIGINT not ignored, whatever the test runner's children inherit)."""
+    return subprocess.run(
+        [sys.executable, "-c", script.format(name=name)],
         capture_output=True,
         text=True,
         timeout=30,
         cwd=ROOT,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+
+
+@STOPS
+def test_a_swallowed_stop_is_sent_again(name, raised):
+    done = _run(SCRIPT, name)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"{raised} 0.0\n"
     assert done.stderr == ""
@@ -83,16 +94,9 @@ SWALLOWED = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize(("name", "raised"), [("SIGINT", "Interrupted"), ("SIGTERM", "Terminated")])
+@STOPS
 def test_a_stop_is_sent_again_until_caught_but_never_into_its_clean_up(name, raised):
-    done = subprocess.run(
-        [sys.executable, "-c", SWALLOWED.format(name=name)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=ROOT,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    done = _run(SWALLOWED, name)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"cleaned up\n{raised} 0.3\ndone\n"
     assert done.stderr == ""
@@ -120,18 +124,11 @@ WRAPPED = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize(("name", "raised"), [("SIGINT", "Interrupted"), ("SIGTERM", "Terminated")])
+@STOPS
 def test_a_stop_wrapped_by_python_is_still_found(name, raised):
     # Python turns an exception raised in __set_name__ into a RuntimeError; the command
     # must still see the stop in it (simulator.cli.base, simulator.__main__).
-    done = subprocess.run(
-        [sys.executable, "-c", WRAPPED.format(name=name)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=ROOT,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    done = _run(WRAPPED, name)
     assert (done.stdout, done.stderr) == (f"RuntimeError {raised}\n", "")
 
 

@@ -24,11 +24,11 @@ __all__ = [
     "costs_for_trigger",
     "highest_trigger",
     "migration_start",
-    "window_peaks",
     "monthly_costs",
     "start_costs",
     "total_for_trigger",
     "totals_for_triggers",
+    "window_peaks",
 ]
 
 
